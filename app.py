@@ -1,0 +1,64 @@
+"""Polyglot Leaderboard: the web app.
+
+    python app.py [--data-dir ./data/store] [--port 7860] [--no-worker] [--allow-local-models]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="Polyglot Leaderboard web app")
+    p.add_argument("--data-dir", default=None, help="data folder (default: $POLYGLOT_DATA_DIR or ./data/store)")
+    p.add_argument("--host", default=os.environ.get("POLYGLOT_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("POLYGLOT_PORT", "7860")))
+    p.add_argument("--no-worker", action="store_true", help="do not evaluate in this process (use evaluator.worker)")
+    p.add_argument("--allow-local-models", action="store_true", help="accept absolute local folder paths as models")
+    p.add_argument("--max-params-b", type=float, default=None, help="largest model accepted, in billions of parameters")
+    p.add_argument("--suite", default=None, help="suite evaluated for new submissions (default: starter-v1)")
+    p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks")
+    p.add_argument("--lease", type=float, default=None, help="seconds before a silent worker's request is reclaimed")
+    p.add_argument("--device", default="auto", help="device of the in-app worker")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    from evaluator.store import resolve_data_dir
+    from submissions.settings import Settings
+
+    settings = Settings(data_dir=resolve_data_dir(args.data_dir), allow_local_models=args.allow_local_models,
+                        run_worker=not args.no_worker, worker_device=args.device)
+    for name in ("max_params_b", "suite", "tick", "lease"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(settings, {"tick": "tick_s", "lease": "lease_s"}.get(name, name), value)
+
+    from explorer.context import AppContext
+    from explorer.ui import build_ui
+    from submissions.scheduler import EvaluationScheduler
+
+    ctx = AppContext.create(settings)
+    demo = build_ui(ctx)
+    scheduler = EvaluationScheduler(settings.data_dir, ctx.queue, ctx.store, tick_s=settings.tick_s,
+                                    lease_s=settings.lease_s, run_worker=settings.run_worker,
+                                    device=settings.worker_device)
+    scheduler.start()
+    print(f"Polyglot Leaderboard: data in {settings.data_dir}; "
+          f"{'evaluating in this process' if settings.run_worker else 'no in-app worker'}", flush=True)
+    try:
+        demo.queue(default_concurrency_limit=8).launch(
+            server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=False,
+            allowed_paths=[str(ctx.exports)], css=None,
+        )
+    finally:
+        scheduler.shutdown()
+
+
+if __name__ == "__main__":
+    main()

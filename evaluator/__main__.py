@@ -1,0 +1,139 @@
+"""Command line: ``python -m evaluator run ...`` and ``python -m evaluator tasks``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m evaluator", description="Multilingual LLM evaluation")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="evaluate a model on tasks and write results + per-sample rows")
+    run.add_argument("--model", required=True, help="local folder or Hugging Face model id")
+    run.add_argument("--revision", default=None, help="branch, tag or commit sha (Hub models)")
+    run.add_argument("--tasks", default=None, help="comma-separated task ids (default: the suite's tasks)")
+    run.add_argument("--suite", default=None, help="suite id, e.g. starter-v1 or polyglot-v1")
+    run.add_argument("--limit", type=int, default=None, help="at most N items per language and task")
+    run.add_argument("--languages", default=None, help="comma-separated language codes (default: all)")
+    run.add_argument("--output", required=True, type=Path, help="folder for run.json, samples-*.parquet, scores.parquet")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    run.add_argument("--precision", default="auto", help="auto, bfloat16, float16, float32")
+    run.add_argument("--data-root", action="append", default=[], help="folder holding benchmarks in their published layout")
+    run.add_argument("--cache", type=Path, default=None, help="response cache file (default: OUTPUT/cache.sqlite)")
+    run.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
+    run.add_argument("--path", choices=["auto", "packed", "plain"], default="auto",
+                     help="multiple-choice scoring path (auto: packed context sharing where supported)")
+    run.add_argument("--token-budget", type=int, default=None, help="tokens per batch (default: from free memory)")
+    run.add_argument("--static-cache", action="store_true", help="static KV cache for generation")
+    run.add_argument("--offline", action="store_true", help="never contact the Hub")
+    run.add_argument("--skip-unavailable", action="store_true", help="skip tasks whose data is unavailable")
+    run.add_argument("--quiet", action="store_true")
+
+    tasks = sub.add_parser("tasks", help="list tasks with languages and item counts")
+    tasks.add_argument("--data-root", action="append", default=[])
+    tasks.add_argument("--json", action="store_true")
+    return p.parse_args(argv)
+
+
+def _cmd_tasks(args) -> int:
+    from .catalogue import task_catalogue
+
+    rows = task_catalogue(args.data_root)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'task':28} {'version':8} {'kind':16} {'langs':>5} {'items':>8}  data")
+    for r in rows:
+        items = str(r["items"]) if r["items"] is not None else "-"
+        print(f"{r['id']:28} {r['version']:8} {r['kind']:16} {len(r['languages']):>5} {items:>8}  {r['availability']}")
+        print(f"{'':28} languages: {', '.join(r['languages'])}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from .cards import get_suite
+    from .engine import EngineOptions
+    from .model import quiet_transformers
+    from .runner import RunRequest, run_evaluation
+
+    if args.offline:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    quiet_transformers()
+    if args.tasks:
+        tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    else:
+        tasks = list(get_suite(args.suite or "starter-v1").tasks)
+    req = RunRequest(
+        model=args.model,
+        revision=args.revision,
+        tasks=tasks,
+        suite=args.suite,
+        output=args.output,
+        limit=args.limit,
+        languages=[l.strip() for l in args.languages.split(",")] if args.languages else None,
+        device=args.device,
+        precision=args.precision,
+        data_roots=[Path(p) for p in args.data_root],
+        cache_path=None if args.no_cache else (args.cache or args.output / "cache.sqlite"),
+        engine=EngineOptions(path=args.path, token_budget=args.token_budget, static_cache=args.static_cache),
+        skip_unavailable=args.skip_unavailable,
+        allow_hub=not args.offline,
+    )
+    bar = None
+
+    def listener(p):
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=p.total, unit="item", desc="evaluating", file=sys.stderr)
+        bar.n = p.done
+        bar.refresh()
+
+    log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr))
+    info = run_evaluation(req, listener, log=log)
+    if bar:
+        bar.close()
+    _print_summary(args.output)
+    print(json.dumps({"output": str(args.output), "run_id": info["run_id"], "seconds": info["seconds"]}))
+    return 0
+
+
+def _print_summary(run_dir: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from .results import scores_path
+
+    t = pq.read_table(scores_path(run_dir)).to_pandas()
+    t = t[(t["primary"]) & (t["category"] == "*")]
+    for task, g in t.groupby("task"):
+        langs = ", ".join(f"{r.language} {100 * r.value:.1f}" for r in g.itertuples())
+        print(f"{task} ({g['metric'].iloc[0]}): mean {100 * g['value'].mean():.1f} | {langs}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    args = _parse_args(argv if argv is not None else sys.argv[1:])
+    try:
+        return _cmd_tasks(args) if args.command == "tasks" else _cmd_run(args)
+    except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
+        from .cards import CardError
+        from .datasets import DataUnavailable
+        from .hub import HubError
+        from .model import ModelLoadError
+        from .runner import ModelOutputError
+
+        if isinstance(exc, (CardError, DataUnavailable, HubError, ModelLoadError, ModelOutputError, FileNotFoundError)):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Task cards and suites: the declarative description of what is evaluated.
+
+A task card is a JSON file in ``data/tasks/``; a suite is a JSON file in ``data/suites/`` naming
+task cards and carrying its own version. Changing a prompt or the data of a task means bumping the
+card's ``version``; scores record both the suite and the task versions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+KINDS = ("multiple_choice", "short_answer", "translation", "instruction", "alignment")
+
+
+class CardError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    loader: str  # name of a function in evaluator.loaders
+    local: str | None = None  # folder inside this repository (starter suite)
+    hub_repo: str | None = None
+    hub_revision: str | None = None  # a commit sha: datasets are pinned
+    hub_files: tuple[str, ...] = ()
+    gated: bool = False
+    license: str = ""
+    citation: str = ""
+    url: str = ""
+    split: str = "test"
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    id: str
+    version: str
+    title: str
+    kind: str
+    source: DatasetSource
+    languages: tuple[str, ...]
+    metric: str
+    prompt: dict = field(default_factory=dict)
+    categories: tuple[str, ...] = ()
+    generation: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+    description: str = ""
+    higher_is_better: bool = True
+
+    @property
+    def max_new_tokens(self) -> int:
+        return int(self.generation.get("max_new_tokens", 32))
+
+    def stop_strings(self, language: str) -> tuple[str, ...]:
+        stops = self.generation.get("stop", [])
+        per_lang = self.generation.get("stop_by_language", {}).get(language, [])
+        return tuple(dict.fromkeys([*stops, *per_lang]))
+
+
+@dataclass(frozen=True)
+class Suite:
+    id: str
+    version: str
+    title: str
+    tasks: tuple[str, ...]
+    description: str = ""
+
+
+def _card_from_dict(d: dict, origin: str) -> TaskCard:
+    try:
+        src = d["source"]
+        source = DatasetSource(
+            loader=src["loader"],
+            local=src.get("local"),
+            hub_repo=src.get("hub_repo"),
+            hub_revision=src.get("hub_revision"),
+            hub_files=tuple(src.get("hub_files", ())),
+            gated=bool(src.get("gated", False)),
+            license=src.get("license", ""),
+            citation=src.get("citation", ""),
+            url=src.get("url", ""),
+            split=src.get("split", "test"),
+        )
+        card = TaskCard(
+            id=d["id"],
+            version=str(d["version"]),
+            title=d.get("title", d["id"]),
+            kind=d["kind"],
+            source=source,
+            languages=tuple(d["languages"]),
+            metric=d["metric"],
+            prompt=d.get("prompt", {}),
+            categories=tuple(d.get("categories", ())),
+            generation=d.get("generation", {}),
+            options=d.get("options", {}),
+            description=d.get("description", ""),
+            higher_is_better=bool(d.get("higher_is_better", True)),
+        )
+    except KeyError as exc:
+        raise CardError(f"{origin}: missing field {exc}") from exc
+    if card.kind not in KINDS:
+        raise CardError(f"{origin}: kind must be one of {KINDS}, not {card.kind!r}")
+    if card.source.hub_repo and card.source.hub_revision and len(card.source.hub_revision) != 40:
+        raise CardError(f"{origin}: hub_revision must be a 40-character commit sha")
+    return card
+
+
+@lru_cache(maxsize=None)
+def all_cards(data_dir: Path = DATA_DIR) -> dict[str, TaskCard]:
+    cards = {}
+    for path in sorted((data_dir / "tasks").glob("*.json")):
+        card = _card_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+        if card.id in cards:
+            raise CardError(f"duplicate task id {card.id}")
+        cards[card.id] = card
+    return cards
+
+
+@lru_cache(maxsize=None)
+def all_suites(data_dir: Path = DATA_DIR) -> dict[str, Suite]:
+    suites = {}
+    for path in sorted((data_dir / "suites").glob("*.json")):
+        d = json.loads(path.read_text(encoding="utf-8"))
+        suites[d["id"]] = Suite(d["id"], str(d["version"]), d.get("title", d["id"]), tuple(d["tasks"]), d.get("description", ""))
+    return suites
+
+
+def get_card(task_id: str) -> TaskCard:
+    cards = all_cards()
+    if task_id not in cards:
+        raise CardError(f"unknown task {task_id!r}; known: {', '.join(sorted(cards))}")
+    return cards[task_id]
+
+
+def get_suite(suite_id: str) -> Suite:
+    suites = all_suites()
+    if suite_id not in suites:
+        raise CardError(f"unknown suite {suite_id!r}; known: {', '.join(sorted(suites))}")
+    return suites[suite_id]
+
+
+@lru_cache(maxsize=None)
+def prompt_labels(data_dir: Path = DATA_DIR) -> dict[str, dict[str, str]]:
+    """Localised words used in prompts ("Question", "Answer", ...) per language code."""
+    return json.loads((data_dir / "prompt_labels.json").read_text(encoding="utf-8"))

@@ -1,0 +1,20 @@
+"""How each kind of task turns items into model requests and model responses into sample rows.
+
+One module per kind; each exposes ``units(items)`` (how many progress units the items are) and
+``run(card, items, engine) -> list[dict]`` (one row per item, or per item and turn).
+"""
+
+from __future__ import annotations
+
+from . import multiple_choice, short_answer
+
+KIND_MODULES = {
+    "multiple_choice": multiple_choice,
+    "short_answer": short_answer,
+}
+
+
+def kind_module(kind: str):
+    if kind not in KIND_MODULES:
+        raise KeyError(f"no runner for task kind {kind!r}")
+    return KIND_MODULES[kind]

@@ -1,0 +1,29 @@
+"""Small pieces shared by the kinds: hashing prompts, encoding prompts within the window."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def prompt_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def encode_prompt(lm, text: str, reserve: int) -> tuple[list[int], bool]:
+    """Token ids of a generation prompt, left-truncated so that ``reserve`` new tokens fit."""
+    from ..encoding import encode_context
+
+    ids = encode_context(lm.tokenizer, lm.specials, text)
+    limit = lm.max_length - reserve
+    if len(ids) <= limit:
+        return ids, False
+    keep = len(lm.specials.prefix)
+    return ids[:keep] + ids[len(ids) - (limit - keep):], True
+
+
+def chat_prompt(lm, messages: list[dict]) -> str:
+    """The conversation rendered with the model's chat template, or plainly when it has none."""
+    if lm.has_chat_template:
+        return lm.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    parts = [m["content"] for m in messages]
+    return "\n\n".join(parts) + "\n\n"

@@ -1,0 +1,64 @@
+"""Multiple choice by loglikelihood of each choice given the prompt."""
+
+from __future__ import annotations
+
+from ..encoding import encode_choice_group, truncate_left
+from ..loglikelihood import ChoiceGroup
+from ..metrics.multiple_choice import choice_lengths, score_choices
+from ..prompts import labels_for, render, template_for
+from .common import prompt_hash
+
+
+def units(items) -> int:
+    return len(items)
+
+
+def run(card, items, engine) -> list[dict]:
+    lm = engine.lm
+    metric = card.metric if card.metric.startswith("acc") else "acc"
+    groups, prompts, conts, truncated = [], [], [], []
+    for it in items:
+        values = {**labels_for(it.language), **it.fields}
+        context = render(template_for(card, "template", it.language), values)
+        choice_tpl = template_for(card, "choice", it.language)
+        continuations = [render(choice_tpl, {**values, "choice": c}) for c in it.choices]
+        ctx_ids, cont_ids = encode_choice_group(lm.tokenizer, lm.specials, context, continuations)
+        ctx_ids, cut = truncate_left(ctx_ids, [len(c) for c in cont_ids], lm.max_length, len(lm.specials.prefix))
+        groups.append(ChoiceGroup(ctx_ids, cont_ids))
+        prompts.append(context)
+        conts.append(continuations)
+        truncated.append(cut)
+    scores = engine.loglikelihood(groups)
+    rows = []
+    for it, prompt, s, cut in zip(items, prompts, scores, truncated):
+        res = score_choices(s.loglik, it.choices, s.n_tokens, it.gold)
+        n_chars, n_bytes = choice_lengths(it.choices)
+        pred = res.predictions[metric]
+        rows.append(
+            {
+                "item_id": it.item_id,
+                "language": it.language,
+                "category": it.category,
+                "prompt": prompt,
+                "prompt_hash": prompt_hash(prompt),
+                "choices": list(it.choices),
+                "choice_loglik": s.loglik,
+                "choice_n_tokens": s.n_tokens,
+                "choice_n_chars": n_chars,
+                "choice_n_bytes": n_bytes,
+                "gold": it.choices[it.gold],
+                "gold_index": int(it.gold),
+                "prediction": it.choices[pred],
+                "score": res.correct[metric],
+                "metric": metric,
+                "truncated": cut,
+                "details": {
+                    "correct": res.correct,
+                    "predictions": res.predictions,
+                    "margin": res.margin,
+                    "is_greedy": s.is_greedy,
+                    **it.meta,
+                },
+            }
+        )
+    return rows

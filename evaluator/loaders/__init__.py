@@ -1,0 +1,24 @@
+"""Dataset loaders: one function per file format, each returning a list of Items per language.
+
+A loader has the signature ``load(card, language, folder) -> list[Item]``, where ``folder`` holds
+the dataset files in their published layout (inside this repository for the starter suite, a
+user-supplied folder, or a pinned Hub snapshot).
+"""
+
+from __future__ import annotations
+
+from . import starter
+
+LOADERS = {
+    "starter_mc": starter.load_mc,
+    "starter_qa": starter.load_qa,
+    "starter_translate": starter.load_translate,
+    "starter_instruct": starter.load_instruct,
+    "starter_parallel": starter.load_parallel,
+}
+
+
+def get_loader(name: str):
+    if name not in LOADERS:
+        raise KeyError(f"no dataset loader named {name!r}")
+    return LOADERS[name]

@@ -1,0 +1,242 @@
+"""Loglikelihood of multiple-choice continuations, batched, in two equivalent ways.
+
+``plain``: one right-padded row per (item, choice), ``(context + continuation)[:-1]``, the way
+lm-eval's HF backend scores. ``packed`` (the default): one row per item holding the context once
+followed by every choice, ``[ctx | c1[:-1] | c2[:-1] | ...]``, with a tree-shaped attention mask
+(each choice sees the context and itself) and position ids that restart after the context. The
+context is computed once instead of k times; when every choice is a single token the row is the
+context alone. Both paths take log-softmax in fp32 on the answer positions only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .batching import TokenBudget
+
+# Architectures whose attention honours a custom 4-D mask and explicit position ids (rotary
+# positions). Others, e.g. ALiBi models that derive positions from a 2-D mask, use ``plain``.
+PACKED_MODEL_TYPES = {
+    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2",
+    "gemma3_text", "phi3", "olmo", "olmo2", "granite", "cohere", "cohere2", "stablelm", "starcoder2",
+    "smollm3", "glm", "helium", "exaone4", "ministral", "apertus",
+}
+
+
+@dataclass
+class ChoiceGroup:
+    """One multiple-choice item as token ids: the context and each choice's continuation."""
+
+    context: list[int]
+    continuations: list[list[int]]
+
+
+@dataclass
+class ChoiceScores:
+    loglik: list[float]
+    is_greedy: list[bool]
+    n_tokens: list[int]
+
+
+@dataclass
+class ScoringStats:
+    path: str = "packed"
+    rows: int = 0
+    tokens_computed: int = 0
+    padded_tokens: int = 0
+    batches: int = 0
+    oom_backoffs: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def supports_packed(model) -> bool:
+    return getattr(model.config, "model_type", "") in PACKED_MODEL_TYPES
+
+
+def _forward_logits(model, input_ids, attention_mask, position_ids, lo: int, hi: int):
+    """Logits for sequence positions lo..hi only (the rest are never needed)."""
+    keep = torch.arange(lo, hi + 1, device=input_ids.device)
+    out = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        logits_to_keep=keep,
+        use_cache=False,
+    )
+    return out.logits
+
+
+def _gather(logits, lo, rows, positions, targets):
+    """fp32 log-probabilities and greedy flags of ``targets`` at (row, position)."""
+    sel = logits[rows, positions - lo]  # [N, V] in model dtype
+    logprobs = torch.log_softmax(sel.float(), dim=-1)
+    tok_lp = logprobs.gather(1, targets[:, None]).squeeze(1)
+    greedy = sel.argmax(dim=-1) == targets
+    return tok_lp, greedy
+
+
+def _finish(slot_lp, slot_greedy, groups) -> list[ChoiceScores]:
+    out, k = [], 0
+    for g in groups:
+        n = len(g.continuations)
+        out.append(
+            ChoiceScores(
+                loglik=slot_lp[k : k + n].tolist(),
+                is_greedy=slot_greedy[k : k + n].tolist(),
+                n_tokens=[len(c) for c in g.continuations],
+            )
+        )
+        k += n
+    return out
+
+
+def score_plain(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int = 0,
+                stats: ScoringStats | None = None, progress=None) -> list[ChoiceScores]:
+    """One row per choice, right-padded: the baseline path."""
+    device = next(model.parameters()).device
+    rows = []  # (slot, ids, ctx_len)
+    slot = 0
+    for g in groups:
+        for cont in g.continuations:
+            rows.append((slot, (g.context + cont)[:-1], len(g.context), cont))
+            slot += 1
+    n_slots = slot
+    slot_lp = torch.zeros(n_slots, dtype=torch.float64)
+    slot_greedy = torch.ones(n_slots, dtype=torch.bool)
+    stats = stats or ScoringStats()
+    stats.path = "plain"
+
+    def step(batch):
+        width = max(len(rows[i][1]) for i in batch)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        r_idx, p_idx, tgt, slots = [], [], [], []
+        for b, i in enumerate(batch):
+            s, seq, ctx_len, cont = rows[i]
+            ids[b, : len(seq)] = torch.tensor(seq)
+            mask[b, : len(seq)] = 1
+            for t, tok in enumerate(cont):
+                r_idx.append(b)
+                p_idx.append(ctx_len - 1 + t)
+                tgt.append(tok)
+                slots.append(s)
+        p = torch.tensor(p_idx)
+        lo, hi = int(p.min()), int(p.max())
+        positions = torch.arange(width).expand(len(batch), width)
+        with torch.inference_mode():
+            logits = _forward_logits(model, ids.to(device), mask.to(device), positions.to(device), lo, hi)
+            lp, gr = _gather(logits, lo, torch.tensor(r_idx, device=device), p.to(device), torch.tensor(tgt, device=device))
+        stats.rows += len(batch)
+        stats.tokens_computed += int(mask.sum())
+        stats.padded_tokens += len(batch) * width
+        stats.batches += 1
+        return torch.tensor(slots), lp.double().cpu(), gr.cpu()
+
+    def on_batch(batch, result):
+        slots, lp, gr = result
+        slot_lp.index_add_(0, slots, lp)
+        slot_greedy.index_put_((slots[~gr],), torch.zeros(int((~gr).sum()), dtype=torch.bool))
+        if progress:
+            progress(len(batch))
+
+    budget.run([len(r[1]) for r in rows], step, on_batch)
+    stats.oom_backoffs = budget.backoffs
+    return _finish(slot_lp, slot_greedy, groups)
+
+
+def _packed_row(g: ChoiceGroup):
+    """Token ids, position ids, segment ids and (query position, target, choice) of one item."""
+    lc = len(g.context)
+    ids = list(g.context)
+    pos = list(range(lc))
+    seg = [0] * lc
+    targets = []  # (query position, target token, choice index)
+    for j, cont in enumerate(g.continuations):
+        start = len(ids)
+        targets.append((lc - 1, cont[0], j))
+        for t in range(1, len(cont)):
+            targets.append((start + t - 1, cont[t], j))
+        body = cont[:-1]
+        ids.extend(body)
+        pos.extend(range(lc, lc + len(body)))
+        seg.extend([j + 1] * len(body))
+    return ids, pos, seg, targets
+
+
+def tree_mask(segments: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Additive 4-D mask [B, 1, T, T]: causal, and a choice never sees another choice.
+
+    ``segments`` is [B, T]: 0 for context, j+1 for choice j, -1 for padding. Padding queries see
+    only themselves, so no row of the mask is empty (empty rows give NaN in SDPA).
+    """
+    b, t = segments.shape
+    causal = torch.ones(t, t, dtype=torch.bool, device=segments.device).tril()
+    q = segments[:, :, None]
+    k = segments[:, None, :]
+    allowed = causal & ((k == 0) | (k == q)) & (k >= 0) & (q >= 0)
+    eye = torch.eye(t, dtype=torch.bool, device=segments.device)
+    allowed = allowed | ((q < 0) & eye)
+    mask = torch.zeros(b, 1, t, t, dtype=dtype, device=segments.device)
+    mask.masked_fill_(~allowed[:, None], torch.finfo(dtype).min)
+    return mask
+
+
+def score_packed(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int = 0,
+                 stats: ScoringStats | None = None, progress=None) -> list[ChoiceScores]:
+    """One row per item: the context once, then every choice (tree attention)."""
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
+    rows = [_packed_row(g) for g in groups]
+    offsets = []
+    k = 0
+    for g in groups:
+        offsets.append(k)
+        k += len(g.continuations)
+    slot_lp = torch.zeros(k, dtype=torch.float64)
+    slot_greedy = torch.ones(k, dtype=torch.bool)
+    stats = stats or ScoringStats()
+    stats.path = "packed"
+
+    def step(batch):
+        width = max(len(rows[i][0]) for i in batch)
+        n = len(batch)
+        ids = torch.full((n, width), pad_id, dtype=torch.long)
+        pos = torch.zeros((n, width), dtype=torch.long)
+        seg = torch.full((n, width), -1, dtype=torch.long)
+        r_idx, p_idx, tgt, slots = [], [], [], []
+        for b, i in enumerate(batch):
+            row_ids, row_pos, row_seg, targets = rows[i]
+            L = len(row_ids)
+            ids[b, :L] = torch.tensor(row_ids)
+            pos[b, :L] = torch.tensor(row_pos)
+            pos[b, L:] = torch.arange(row_pos[-1] + 1, row_pos[-1] + 1 + width - L)
+            seg[b, :L] = torch.tensor(row_seg)
+            for qpos, tok, j in targets:
+                r_idx.append(b)
+                p_idx.append(qpos)
+                tgt.append(tok)
+                slots.append(offsets[i] + j)
+        p = torch.tensor(p_idx)
+        lo, hi = int(p.min()), int(p.max())
+        with torch.inference_mode():
+            mask = tree_mask(seg.to(device), dtype)
+            logits = _forward_logits(model, ids.to(device), mask, pos.to(device), lo, hi)
+            lp, gr = _gather(logits, lo, torch.tensor(r_idx, device=device), p.to(device), torch.tensor(tgt, device=device))
+        stats.rows += n
+        stats.tokens_computed += int((seg >= 0).sum())
+        stats.padded_tokens += n * width
+        stats.batches += 1
+        return torch.tensor(slots), lp.double().cpu(), gr.cpu()
+
+    def on_batch(batch, result):
+        slots, lp, gr = result
+        slot_lp.index_add_(0, slots, lp)
+        slot_greedy.index_put_((slots[~gr],), torch.zeros(int((~gr).sum()), dtype=torch.bool))
+        if progress:
+            progress(len(batch))
+
+    budget.run([len(r[0]) for r in rows], step, on_batch)
+    stats.oom_backoffs = budget.backoffs
+    return _finish(slot_lp, slot_greedy, groups)

@@ -1,0 +1,1 @@
+"""Scoring functions: pure, each checked against hand-computed values in the tests."""

@@ -1,0 +1,187 @@
+"""Loading a causal LM for evaluation, safely: safetensors only, never remote code."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .encoding import SpecialTokens, special_tokens_of
+
+PRECISIONS = ("auto", "bfloat16", "float16", "float32")
+_ALIASES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "half": "float16"}
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+
+
+class ModelLoadError(RuntimeError):
+    """The model cannot be evaluated; the message says why."""
+
+
+def normalise_precision(precision: str | None) -> str:
+    p = (precision or "auto").strip().lower()
+    p = _ALIASES.get(p, p)
+    if p not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+    return p
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
+    precision = normalise_precision(precision)
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    return getattr(torch, precision)
+
+
+def check_model_folder(path: Path) -> dict:
+    """Refuse what would run code: remote modelling code or pickled weights. Returns config.json."""
+    config_path = path / "config.json"
+    if not config_path.is_file():
+        raise ModelLoadError(f"{path} has no config.json")
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"config.json is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ModelLoadError("config.json is not a JSON object")
+    if config.get("auto_map"):
+        raise ModelLoadError(
+            "the model needs custom code (auto_map in config.json, i.e. trust_remote_code); "
+            "only architectures built into transformers are evaluated"
+        )
+    files = [p.name for p in path.iterdir()]
+    if not any(f.endswith(".safetensors") for f in files):
+        if any(f.endswith(PICKLE_SUFFIXES) for f in files):
+            raise ModelLoadError(
+                "the model ships only pickled weights (.bin/.pt); loading them can run code. "
+                "Convert them to safetensors and submit again"
+            )
+        raise ModelLoadError("no safetensors weights found")
+    return config
+
+
+@dataclass
+class LoadedModel:
+    model: object
+    tokenizer: object
+    specials: SpecialTokens
+    device: torch.device
+    dtype: torch.dtype
+    name: str
+    revision: str
+    max_length: int
+    chat_template_hash: str
+    pad_id: int
+
+    @property
+    def dtype_name(self) -> str:
+        return str(self.dtype).removeprefix("torch.")
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+
+def _max_length(model, tokenizer) -> int:
+    cfg = getattr(model.config, "text_config", None) or model.config
+    for attr in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        v = getattr(cfg, attr, None)
+        if isinstance(v, int) and v > 0:
+            return v
+    v = getattr(tokenizer, "model_max_length", 2048)
+    return v if isinstance(v, int) and 0 < v < 10**7 else 2048
+
+
+def local_revision(path: Path) -> str:
+    """A content hash standing in for the commit sha of a local folder (config + weights headers)."""
+    h = hashlib.sha256()
+    for p in sorted(path.iterdir()):
+        if p.is_file() and (p.suffix in (".json", ".safetensors", ".jinja", ".model") or p.name.startswith("tokenizer")):
+            h.update(p.name.encode())
+            st = p.stat()
+            h.update(str(st.st_size).encode())
+            with p.open("rb") as f:
+                h.update(f.read(1 << 16))
+    return "local-" + h.hexdigest()[:32]
+
+
+def load_model(model: str, revision: str | None = None, precision: str = "auto", device: str = "auto",
+               token: str | None = None, attn_implementation: str = "sdpa") -> LoadedModel:
+    """Load a model from a local folder or a Hub id pinned to ``revision`` (a sha or a branch)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(model).expanduser()
+    if path.is_dir():
+        folder, rev = path, local_revision(path)
+    else:
+        from .hub import download_model, resolve_revision
+
+        rev = revision if revision and len(revision) == 40 else resolve_revision(model, revision or "main", token=token)
+        folder = Path(download_model(model, rev, token=token))
+    check_model_folder(folder)
+    dev = resolve_device(device)
+    dtype = resolve_dtype(precision, dev)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"the tokenizer does not load: {type(exc).__name__}: {exc}"[:500]) from exc
+    try:
+        kwargs = dict(dtype=dtype, use_safetensors=True, trust_remote_code=False, output_loading_info=True)
+        try:
+            lm, loading = AutoModelForCausalLM.from_pretrained(folder, attn_implementation=attn_implementation, **kwargs)
+        except (ValueError, ImportError) as exc:
+            if "attn_implementation" not in str(exc) and "sdpa" not in str(exc).lower():
+                raise
+            lm, loading = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", **kwargs)
+    except torch.OutOfMemoryError as exc:
+        raise ModelLoadError("the model does not fit in device memory") from exc
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"the model does not load: {type(exc).__name__}: {exc}"[:500]) from exc
+    missing = list(loading.get("missing_keys") or []) + list(loading.get("mismatched_keys") or [])
+    if missing:
+        # transformers would fill these with random values: the scores would be meaningless.
+        names = ", ".join(str(k) for k in missing[:3])
+        raise ModelLoadError(f"the checkpoint lacks {len(missing)} weights the architecture needs (e.g. {names})")
+    lm.to(dev).eval()
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    template = getattr(tokenizer, "chat_template", None) or ""
+    return LoadedModel(
+        model=lm,
+        tokenizer=tokenizer,
+        specials=special_tokens_of(tokenizer),
+        device=dev,
+        dtype=dtype,
+        name=str(model),
+        revision=rev,
+        max_length=_max_length(lm, tokenizer),
+        chat_template_hash=hashlib.sha256(template.encode()).hexdigest()[:16] if template else "",
+        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+    )
+
+
+def quiet_transformers() -> None:
+    """Silence download and weight-loading progress bars; our own progress is shown instead."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    try:
+        from transformers.utils import logging
+
+        logging.set_verbosity_error()
+        logging.disable_progress_bar()
+    except Exception:  # noqa: BLE001
+        pass

@@ -1,0 +1,208 @@
+"""Run task cards against a model and write the run folder (samples, scores, provenance)."""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import ENGINE_VERSION
+from .aggregate import aggregate_task
+from .cache import ResponseCache
+from .cards import TaskCard, get_card, get_suite
+from .datasets import DataUnavailable, benchmark_roots, data_folder, load_items
+from .engine import Engine, EngineOptions
+from .hub import HubError
+from .kinds import kind_module
+from .model import LoadedModel, load_model
+from .results import (SAMPLE_SCHEMA, SCORE_SCHEMA, read_json, run_json_path, samples_path, scores_path,
+                      utc_now, write_json, write_table)
+
+
+class ModelOutputError(RuntimeError):
+    """The model produced unusable output (NaN or infinite scores)."""
+
+
+@dataclass
+class RunRequest:
+    model: str
+    tasks: list[str]
+    output: Path
+    revision: str | None = None
+    precision: str = "auto"
+    device: str = "auto"
+    suite: str | None = None
+    limit: int | None = None
+    languages: list[str] | None = None
+    data_roots: list[Path] = field(default_factory=list)
+    cache_path: Path | None = None
+    engine: EngineOptions = field(default_factory=EngineOptions)
+    run_id: str | None = None
+    model_label: str | None = None
+    skip_unavailable: bool = False
+    allow_hub: bool = True
+
+
+class Progress:
+    """Items done out of the total, with an ETA from the rate so far."""
+
+    def __init__(self, total: int, listener: Callable[["Progress"], None] | None = None):
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.listener = listener
+
+    def advance(self, n: int) -> None:
+        self.done = min(self.total, self.done + n)
+        if self.listener:
+            self.listener(self)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        elapsed = time.monotonic() - self.started
+        if self.done == 0 or elapsed <= 0:
+            return None
+        return (self.total - self.done) * elapsed / self.done
+
+
+def _task_signature(card: TaskCard, lm: LoadedModel, req: RunRequest) -> dict:
+    return {"task_version": card.version, "revision": lm.revision, "dtype": lm.dtype_name,
+            "limit": req.limit, "languages": req.languages, "engine_version": ENGINE_VERSION}
+
+
+def _check_finite(task: str, rows: list[dict]) -> None:
+    bad = [r["item_id"] for r in rows if any(not math.isfinite(x) for x in (r.get("choice_loglik") or []))]
+    if bad:
+        raise ModelOutputError(f"the model produced NaN or infinite loglikelihoods on {len(bad)} items of {task} "
+                               f"(first: {bad[0]})")
+
+
+def prepare_items(req: RunRequest) -> tuple[list[TaskCard], dict[str, list], dict[str, str]]:
+    roots = benchmark_roots(req.data_roots)
+    cards, items, skipped = [], {}, {}
+    for task in req.tasks:
+        card = get_card(task)
+        try:
+            folder = data_folder(card, roots, allow_hub=req.allow_hub)
+            got = load_items(card, folder, req.languages, req.limit)
+        except (DataUnavailable, HubError, FileNotFoundError) as exc:
+            if not req.skip_unavailable:
+                raise
+            skipped[task] = str(exc)
+            continue
+        cards.append(card)
+        items[task] = got
+    return cards, items, skipped
+
+
+def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None = None,
+                   lm: LoadedModel | None = None, log: Callable[[str], None] = lambda s: None) -> dict:
+    """Evaluate ``req.model`` on ``req.tasks``; returns the run's provenance (also in run.json)."""
+    out = Path(req.output)
+    out.mkdir(parents=True, exist_ok=True)
+    suite = get_suite(req.suite) if req.suite else None
+    cards, items, skipped = prepare_items(req)
+    if not cards:
+        raise DataUnavailable("no task of the request has data available: " + "; ".join(skipped.values()))
+    for task, why in skipped.items():
+        log(f"skipping {task}: {why}")
+    total = sum(kind_module(c.kind).units(items[c.id]) for c in cards)
+    progress = Progress(total, listener)
+    if lm is None:
+        log(f"loading {req.model}")
+        lm = load_model(req.model, req.revision, req.precision, req.device)
+    run_id = req.run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    model_name = req.model_label or req.model
+    previous = read_json(run_json_path(out)) if run_json_path(out).exists() else {}
+    info = {
+        "run_id": run_id,
+        "model": model_name,
+        "revision": lm.revision,
+        "precision": lm.dtype_name,
+        "requested_precision": req.precision,
+        "dtype": lm.dtype_name,
+        "device": str(lm.device),
+        "suite": suite.id if suite else "",
+        "suite_version": suite.version if suite else "",
+        "engine_version": ENGINE_VERSION,
+        "chat_template_hash": lm.chat_template_hash,
+        "started_at": utc_now().isoformat(),
+        "finished_at": None,
+        "status": "running",
+        "limit": req.limit,
+        "tasks": {},
+        "skipped_tasks": skipped,
+        "host": platform.node(),
+    }
+    cache = ResponseCache(req.cache_path)
+    engine = Engine(lm, cache, req.engine, on_progress=progress.advance)
+    all_scores: list[dict] = []
+    common = {"run_id": run_id, "model": model_name, "revision": lm.revision, "precision": lm.dtype_name,
+              "suite": info["suite"], "suite_version": info["suite_version"]}
+    try:
+        for card in cards:
+            t0 = time.monotonic()
+            signature = _task_signature(card, lm, req)
+            task_items = items[card.id]
+            path = samples_path(out, card.id)
+            done_before = previous.get("tasks", {}).get(card.id, {})
+            if path.exists() and done_before.get("signature") == signature:
+                import pyarrow.parquet as pq
+                import json as _json
+
+                rows = pq.read_table(path).to_pylist()
+                for r in rows:
+                    r["details"] = _json.loads(r["details"] or "{}")
+                progress.advance(kind_module(card.kind).units(task_items))
+                log(f"{card.id}: reusing {len(rows)} rows written earlier")
+            else:
+                log(f"{card.id}: {len(task_items)} items")
+                rows = kind_module(card.kind).run(card, task_items, engine)
+                _check_finite(card.id, rows)
+                now = utc_now()
+                for r in rows:
+                    r.update(common, task=card.id, task_version=card.version, kind=card.kind, created_at=now)
+                    r.setdefault("turn", 0)
+                write_table(path, rows, SAMPLE_SCHEMA)
+            scores = aggregate_task(card, rows)
+            now = utc_now()
+            for s in scores:
+                s.update(common, source="evaluated", task=card.id, task_version=card.version, kind=card.kind,
+                         higher_is_better=card.higher_is_better, engine_version=ENGINE_VERSION, created_at=now,
+                         citation=card.source.citation)
+            all_scores.extend(scores)
+            info["tasks"][card.id] = {
+                "version": card.version,
+                "kind": card.kind,
+                "n_items": len(task_items),
+                "n_rows": len(rows),
+                "n_truncated": sum(bool(r.get("truncated")) for r in rows),
+                "languages": sorted({r["language"] for r in rows}),
+                "prompt": card.prompt,
+                "metric": card.metric,
+                "dataset": {"loader": card.source.loader, "hub_repo": card.source.hub_repo,
+                            "hub_revision": card.source.hub_revision, "local": card.source.local},
+                "seconds": round(time.monotonic() - t0, 3),
+                "signature": signature,
+            }
+            write_json(run_json_path(out), {**info, "numerics_guard": engine.guard.as_dict() if engine.guard else None})
+        info.update(
+            status="finished",
+            finished_at=utc_now().isoformat(),
+            numerics_guard=engine.guard.as_dict() if engine.guard else None,
+            engine_stats={"path": engine.stats.path, "rows": engine.stats.rows, "batches": engine.stats.batches,
+                          "tokens_computed": engine.stats.tokens_computed, "padded_tokens": engine.stats.padded_tokens,
+                          "oom_backoffs": engine.budget.backoffs, "token_budget": engine.budget.tokens,
+                          "cache_hits": cache.hits, "cache_misses": cache.misses},
+            seconds=round(time.monotonic() - progress.started, 3),
+        )
+        write_json(run_json_path(out), info)
+        # Written last: its presence marks the run as complete for every reader.
+        write_table(scores_path(out), all_scores, SCORE_SCHEMA)
+    finally:
+        cache.close()
+    return info

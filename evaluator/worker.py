@@ -1,0 +1,168 @@
+"""The evaluation worker: claim a queued request, evaluate it, record the outcome.
+
+Runs inside the app (one request per scheduler tick, in a child process) or on its own, e.g. on a
+GPU machine sharing the data folder:
+
+    python -m evaluator.worker --data-dir ./data/store
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from .cards import CardError
+from .datasets import DataUnavailable
+from .engine import EngineOptions, JobCancelled
+from .hub import HubError
+from .model import ModelLoadError, quiet_transformers
+from .runner import ModelOutputError, RunRequest, run_evaluation
+from .store import StoreLayout, resolve_data_dir
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:4]}"
+
+
+def explain_failure(exc: BaseException) -> tuple[str, str]:
+    """(message for the user, kind): kind is "model" when the submission is at fault."""
+    import torch
+
+    if isinstance(exc, (ModelLoadError, ModelOutputError)):
+        return str(exc), "model"
+    if isinstance(exc, HubError):
+        return str(exc), "model"
+    if isinstance(exc, torch.OutOfMemoryError):
+        return "the model ran out of device memory even at the smallest batch", "model"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the disk is full: results could not be written ({exc.filename or exc})", "evaluator"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the data folder is not writable: {exc}", "evaluator"
+    if isinstance(exc, (DataUnavailable, CardError)):
+        return str(exc), "evaluator"
+    return f"evaluator error: {type(exc).__name__}: {exc}"[:1000], "evaluator"
+
+
+class _Log:
+    def __init__(self, path: Path | None, echo: bool):
+        self.path, self.echo = path, echo
+
+    def __call__(self, message: str) -> None:
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}"
+        if self.echo:
+            print(line, file=sys.stderr, flush=True)
+        if self.path:
+            try:
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+            except OSError:
+                pass
+
+
+def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
+                engine: EngineOptions | None = None, echo: bool = True) -> str | None:
+    """Claim and evaluate one request. Returns its id, or None when the queue had nothing."""
+    from submissions.queue import Queue
+
+    layout = StoreLayout(data_dir).ensure()
+    queue = Queue(layout.queue_db, lease_s=lease_s)
+    req = queue.claim(worker_id)
+    if req is None:
+        return None
+    log = _Log(layout.log_file(req.id), echo)
+    log(f"claimed {req.id}: {req.model_id}@{req.sha[:12]} ({req.precision}) attempt {req.attempts} by {worker_id}")
+    state = {"done": 0, "total": 0, "eta": None, "lost": False, "last": 0.0}
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(lease_s / 4):
+            if not queue.heartbeat(req.id, worker_id, state["done"], state["total"], state["eta"]):
+                state["lost"] = True
+                return
+
+    def listener(p):
+        state.update(done=p.done, total=p.total, eta=p.eta_seconds)
+        if state["lost"]:
+            raise JobCancelled("the lease of this request was lost")
+        now = time.monotonic()
+        if now - state["last"] > 1.0 or p.done == p.total:
+            state["last"] = now
+            if not queue.heartbeat(req.id, worker_id, p.done, p.total, p.eta_seconds):
+                state["lost"] = True
+                raise JobCancelled("the lease of this request was lost")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    run_dir = layout.run_dir(req.id)
+    try:
+        info = run_evaluation(
+            RunRequest(
+                model=req.model_id,
+                revision=req.sha if req.source == "hub" else None,
+                tasks=req.tasks,
+                suite=req.suite,
+                output=run_dir,
+                precision=req.precision,
+                device=device,
+                cache_path=layout.cache_file(req.model_id, req.sha, req.precision),
+                engine=engine or EngineOptions(),
+                run_id=req.id,
+                skip_unavailable=True,
+                allow_hub=os.environ.get("HF_HUB_OFFLINE") != "1",
+            ),
+            listener,
+            log=log,
+        )
+    except JobCancelled as exc:
+        log(f"stopped: {exc}")
+        return req.id
+    except BaseException as exc:  # noqa: BLE001 - every failure is recorded with its reason
+        message, kind = explain_failure(exc)
+        log(f"FAILED ({kind}): {message}\n{traceback.format_exc()}")
+        queue.fail(req.id, worker_id, message, kind)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return req.id
+    finally:
+        stop.set()
+    if queue.finish(req.id, worker_id, info["run_id"]):
+        log(f"finished {req.id} in {info['seconds']:.1f}s")
+    else:
+        log(f"finished {req.id}, but its lease had passed to another worker")
+    return req.id
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evaluator.worker", description="Evaluate queued requests")
+    p.add_argument("--data-dir", default=None, help="data folder shared with the app (default: $POLYGLOT_DATA_DIR or ./data/store)")
+    p.add_argument("--once", action="store_true", help="process at most one request, then exit")
+    p.add_argument("--poll", type=float, default=5.0, help="seconds between looks at an empty queue")
+    p.add_argument("--lease", type=float, default=float(os.environ.get("POLYGLOT_LEASE_S", "120")),
+                   help="seconds a claim stays valid without a heartbeat")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--worker-id", default=None)
+    p.add_argument("--token-budget", type=int, default=None)
+    p.add_argument("--path", choices=["auto", "packed", "plain"], default="auto")
+    args = p.parse_args(argv)
+    quiet_transformers()
+    data_dir = resolve_data_dir(args.data_dir)
+    worker_id = args.worker_id or default_worker_id()
+    options = EngineOptions(path=args.path, token_budget=args.token_budget)
+    while True:
+        got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options)
+        if args.once:
+            return 0
+        if got is None:
+            time.sleep(args.poll)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The explorer: DuckDB-backed views over results, their figures, and the Gradio tabs on top."""

@@ -1,0 +1,35 @@
+"""What every tab and endpoint needs: the results store, the queue, submissions, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaluator.store import StoreLayout
+from submissions.queue import Queue
+from submissions.settings import Settings
+from submissions.submit import Submissions
+
+from .store import ResultStore
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    store: ResultStore
+    queue: Queue
+    submissions: Submissions
+    exports: Path
+
+    @classmethod
+    def create(cls, settings: Settings, hub_client_factory=None) -> "AppContext":
+        layout = StoreLayout(settings.data_dir).ensure()
+        queue = Queue(layout.queue_db, lease_s=settings.lease_s)
+        kwargs = {"hub_client_factory": hub_client_factory} if hub_client_factory else {}
+        store = ResultStore(settings.data_dir)
+        store.model_params = lambda: {
+            r.model_id: r.params / 1e9 for r in queue.list(limit=100000) if r.params
+        }
+        exports = layout.root / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        return cls(settings, store, queue, Submissions(queue, settings, **kwargs), exports)

@@ -1,0 +1,41 @@
+"""Turning view tables into what people read: percentages, links, escaped names."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown inside Markdown cells: HTML-escaped and Markdown syntax neutralised."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+
+
+def model_cell(name: str, url: str | None) -> str:
+    label = escape_markdown(name)
+    if isinstance(url, str) and re.fullmatch(r"https://huggingface\.co/[A-Za-z0-9._/-]+", url):
+        return f"[{label}]({url})"
+    return label
+
+
+def percent_columns(df: pd.DataFrame, columns: list[str], digits: int = 1) -> pd.DataFrame:
+    out = df.copy()
+    for c in columns:
+        if c in out:
+            out[c] = (pd.to_numeric(out[c], errors="coerce") * 100).round(digits)
+    return out
+
+
+def seconds_to_text(seconds) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"

@@ -1,0 +1,63 @@
+"""The About tab: how scores are computed, where reported figures come from, how to use the API."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from evaluator.cards import all_cards, all_suites
+
+from .reported import cultural_study
+
+
+def methodology_markdown() -> str:
+    lines = ["## Tasks", "", "| task | version | kind | languages | metric | data | license |", "|---|---|---|---|---|---|---|"]
+    for c in all_cards().values():
+        data = c.source.hub_repo or c.source.local or ""
+        lines.append(f"| {c.id} | {c.version} | {c.kind} | {len(c.languages)} | {c.metric} | {data} | {c.source.license} |")
+    lines += ["", "## Suites", ""]
+    for s in all_suites().values():
+        lines.append(f"- **{s.id}** (v{s.version}): {', '.join(s.tasks)}")
+    lines += [
+        "",
+        "## How scores are computed",
+        "- Every score is computed from per-sample rows, which are kept and browsable (Explorer → Samples) and "
+        "downloadable. Multiple choice stores each choice's loglikelihood and its length in characters, bytes and "
+        "tokens, so every normalisation can be recomputed.",
+        "- Accuracy-type scores carry 95% Wilson intervals; other means a bootstrap interval over items.",
+        "- A task's score is the mean over its languages; the average is the mean over tasks. The parity gap is "
+        "the best minus the worst language within a task, averaged over tasks.",
+        "- Each score records the model revision (commit), precision, task version, suite version, engine version, "
+        "number of items and date (Leaderboard → Model details).",
+    ]
+    return "\n".join(lines)
+
+
+API_MARKDOWN = """
+## API
+Every table is available through named endpoints; with `gradio_client`:
+
+```python
+from gradio_client import Client
+client = Client("http://127.0.0.1:7860/")
+client.predict("org/model", "main", "auto", api_name="/submit")      # {status, message, request_id}
+client.predict(api_name="/queue_status")                             # [{id, model_id, status, done, total, eta_s, error, ...}]
+client.predict("polyglot_mc", "", api_name="/leaderboard_table")     # rows; task and language filters, comma-separated
+client.predict("org/model", api_name="/model_results")               # {per_language: [...], per_category: [...]}
+```
+"""
+
+
+def build(ctx) -> None:
+    with gr.Tab("About", id="about"):
+        gr.Markdown(methodology_markdown())
+        gr.Markdown("## Reported figures and their sources")
+        sources = ctx.store.query(
+            "SELECT task, task_version, any_value(citation) AS citation, count(DISTINCT model) AS models "
+            "FROM scores WHERE source = 'reported' GROUP BY task, task_version ORDER BY task"
+        )
+        gr.Dataframe(value=sources, interactive=False, wrap=True)
+        citation, rows = cultural_study()
+        gr.Markdown("### Cultural nuance in translation (human ratings, 0–3)\n" + citation)
+        gr.Dataframe(value=pd.DataFrame(rows), interactive=False)
+        gr.Markdown(API_MARKDOWN)

@@ -1,0 +1,1 @@
+"""Submissions: validating a model before it is queued, and the queue of evaluation requests."""

@@ -1,0 +1,63 @@
+"""The submission path: validate, refuse duplicates, queue. Used by the form and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evaluator.cards import get_suite
+
+from .queue import Queue, Request
+from .settings import Settings
+from .validate import HubClient, Rejected, is_local_path, validate_hub_model, validate_local_model
+
+
+@dataclass
+class SubmitResult:
+    status: str  # "queued" or "rejected"
+    message: str
+    request_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "message": self.message, "request_id": self.request_id}
+
+
+def _describe(existing: Request) -> str:
+    state = existing.status
+    if existing.status == "FAILED" and existing.error:
+        state += f" ({existing.error[:200]})"
+    return (f"{existing.model_id} at commit {existing.sha[:12]} in {existing.precision} was already submitted "
+            f"(request {existing.id}, {state}).")
+
+
+class Submissions:
+    def __init__(self, queue: Queue, settings: Settings, hub_client_factory=HubClient):
+        self.queue = queue
+        self.settings = settings
+        self.hub_client_factory = hub_client_factory
+
+    def submit(self, model_id, revision="main", precision="auto", submitter: str | None = None,
+               client: str | None = None) -> SubmitResult:
+        try:
+            if isinstance(model_id, str) and is_local_path(model_id):
+                if not self.settings.allow_local_models:
+                    raise Rejected("Local folders cannot be submitted here; give a Hugging Face model id (org/model).")
+                valid = validate_local_model(model_id, precision, self.settings.max_params_b)
+            else:
+                valid = validate_hub_model(model_id, revision, precision, self.hub_client_factory(),
+                                           self.settings.max_params_b)
+            suite = get_suite(self.settings.suite)
+            req, duplicate = self.queue.add(
+                model_id=valid.model_id, revision=valid.revision, sha=valid.sha, precision=valid.precision,
+                source=valid.source, suite=suite.id, tasks=list(suite.tasks), params=valid.params,
+                license=valid.license, submitter=submitter, client=client,
+            )
+        except Rejected as exc:
+            return SubmitResult("rejected", str(exc))
+        if duplicate is not None:
+            return SubmitResult("rejected", _describe(duplicate), duplicate.id)
+        size = f", {valid.params / 1e9:.2f}B parameters" if valid.params else ""
+        return SubmitResult(
+            "queued",
+            f"Queued {valid.model_id} at commit {valid.sha[:12]} ({valid.precision}{size}) as request {req.id}.",
+            req.id,
+        )

@@ -1,0 +1,116 @@
+"""Shared fixtures: a tiny real model built offline, and a running app on a free port."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    from evaluator.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tiny_model_dir):
+    from evaluator.model import load_model, quiet_transformers
+
+    quiet_transformers()
+    return load_model(str(tiny_model_dir), precision="float32", device="cpu")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> float:
+    import urllib.request
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.monotonic() - start
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+class RunningApp:
+    def __init__(self, data_dir: Path, *extra: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.data_dir = data_dir
+        self.log_path = data_dir.parent / f"app-{self.port}.log"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "app.py", "--data-dir", str(data_dir), "--port", str(self.port), *extra],
+            cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+        self.startup_s = wait_for_http(self.url, 90, self.proc)
+
+    def client(self):
+        from gradio_client import Client
+
+        return Client(self.url, verbose=False)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_app():
+    apps: list[RunningApp] = []
+
+    def start(data_dir: Path, *extra: str) -> RunningApp:
+        app = RunningApp(data_dir, *extra)
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.stop()
+
+
+def wait_until(predicate, timeout: float, interval: float = 1.0, what: str = "condition"):
+    start = time.monotonic()
+    last = None
+    while time.monotonic() - start < timeout:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout}s (last: {last!r})")
