@@ -20,7 +20,7 @@ def parse_args(argv=None):
     p.add_argument("--no-worker", action="store_true", help="do not evaluate in this process (use evaluator.worker)")
     p.add_argument("--allow-local-models", action="store_true", help="accept absolute local folder paths as models")
     p.add_argument("--max-params-b", type=float, default=None, help="largest model accepted, in billions of parameters")
-    p.add_argument("--suite", default=None, help="suite evaluated for new submissions (default: starter-v1)")
+    p.add_argument("--suite", default=None, help="suite evaluated for new submissions (default: polyglot; tasks whose data cannot be obtained are skipped)")
     p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks")
     p.add_argument("--lease", type=float, default=None, help="seconds before a silent worker's request is reclaimed")
     p.add_argument("--device", default="auto", help="device of the in-app worker")

@@ -17,7 +17,7 @@ def _parse_args(argv):
     run.add_argument("--model", required=True, help="local folder or Hugging Face model id")
     run.add_argument("--revision", default=None, help="branch, tag or commit sha (Hub models)")
     run.add_argument("--tasks", default=None, help="comma-separated task ids (default: the suite's tasks)")
-    run.add_argument("--suite", default=None, help="suite id, e.g. starter-v1 or polyglot-v1")
+    run.add_argument("--suite", default=None, help="suite id, e.g. starter or polyglot")
     run.add_argument("--limit", type=int, default=None, help="at most N items per language and task")
     run.add_argument("--languages", default=None, help="comma-separated language codes (default: all)")
     run.add_argument("--output", required=True, type=Path, help="folder for run.json, samples-*.parquet, scores.parquet")
@@ -69,7 +69,7 @@ def _cmd_run(args) -> int:
     if args.tasks:
         tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     else:
-        tasks = list(get_suite(args.suite or "starter-v1").tasks)
+        tasks = list(get_suite(args.suite or "starter").tasks)
     req = RunRequest(
         model=args.model,
         revision=args.revision,

@@ -36,9 +36,11 @@ def mean_scores(rows: list[dict], primary_metric: str, extra_metrics: dict[str, 
     """
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
-        groups[(r["language"], ALL)].append(r)
-        if r.get("category"):
-            groups[(r["language"], r["category"])].append(r)
+        if not r.get("details", {}).get("supplementary"):
+            groups[(r["language"], ALL)].append(r)
+        for cat in [r.get("category"), *r.get("details", {}).get("also_categories", [])]:
+            if cat:
+                groups[(r["language"], cat)].append(r)
     out = []
     for (lang, cat), rs in sorted(groups.items()):
         out.append(score_row(lang, cat, primary_metric, [r["score"] for r in rs], True))

@@ -21,7 +21,9 @@ def task_catalogue(data_roots: list[str | Path] | None = None) -> list[dict]:
             except (FileNotFoundError, ValueError, KeyError) as exc:
                 availability = f"local folder unreadable: {exc}"
         else:
-            availability = f"needs Hub: {card.source.hub_repo}" + (" (gated)" if card.source.gated else "")
+            rev = card.source.hub_revision[:12] if card.source.hub_revision else "main, recorded at download"
+            availability = (f"needs Hub: {card.source.hub_repo}@{rev}" if card.source.hub_repo else "needs a local copy")
+            availability += " (gated)" if card.source.gated else ""
         rows.append({
             "id": card.id, "version": card.version, "kind": card.kind, "title": card.title,
             "languages": list(card.languages), "items": items, "availability": availability,

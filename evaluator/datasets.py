@@ -34,23 +34,28 @@ def local_folder(card: TaskCard, roots: list[Path]) -> Path | None:
     return None
 
 
-def data_folder(card: TaskCard, roots: list[Path], allow_hub: bool = True) -> Path:
+def data_folder(card: TaskCard, roots: list[Path], allow_hub: bool = True) -> tuple[Path, str]:
+    """The folder holding the card's files and where they came from (a local path or a Hub commit)."""
     folder = local_folder(card, roots)
     if folder is not None:
-        return folder
+        return folder, "repository" if card.source.local else f"local:{folder.resolve()}"
     if not card.source.hub_repo:
         raise DataUnavailable(f"{card.id}: no local copy found under {', '.join(map(str, roots)) or '(no folder given)'}")
     if not allow_hub:
         raise DataUnavailable(f"{card.id} needs the Hub ({card.source.hub_repo}) or a local folder")
     from .hub import download_dataset
 
-    return Path(download_dataset(card.source.hub_repo, card.source.hub_revision, list(card.source.hub_files) or None))
+    path, sha = download_dataset(card.source.hub_repo, card.source.hub_revision, list(card.source.hub_files) or None)
+    return Path(path), f"hub:{card.source.hub_repo}@{sha}"
 
 
 def load_items(card: TaskCard, folder: Path, languages: list[str] | None = None, limit: int | None = None) -> list[Item]:
     """Items of the card's languages (or the requested subset), the first ``limit`` per language."""
     loader = get_loader(card.source.loader)
     langs = [l for l in card.languages if not languages or l in languages]
+    pivot = card.options.get("pivot")
+    if pivot and pivot in card.languages and pivot not in langs:
+        langs.insert(0, pivot)  # alignment is measured against the pivot: always load it
     items: list[Item] = []
     for lang in langs:
         got = loader(card, lang, folder)

@@ -99,14 +99,19 @@ def download_model(repo_id: str, revision: str | None, token: str | None = None,
         )
 
 
-def download_dataset(repo_id: str, revision: str, allow_patterns: list[str] | None = None,
-                     token: str | None = None, cache_dir: str | None = None) -> str:
-    """Snapshot of (part of) a dataset repository at a pinned commit; returns the local folder."""
+def download_dataset(repo_id: str, revision: str | None, allow_patterns: list[str] | None = None,
+                     token: str | None = None, cache_dir: str | None = None) -> tuple[str, str]:
+    """Snapshot of (part of) a dataset repository at a commit; returns (local folder, commit sha).
+
+    A card without a pinned revision is resolved to the current commit of ``main`` first, and that
+    sha is what gets downloaded and recorded with the scores.
+    """
     from huggingface_hub import snapshot_download
 
-    resolve_revision(repo_id, revision, kind="dataset", token=token)  # fail fast offline / gated
-    with hub_errors(repo_id, revision, "dataset"):
-        return snapshot_download(
-            repo_id, repo_type="dataset", revision=revision, allow_patterns=allow_patterns,
+    sha = resolve_revision(repo_id, revision or "main", kind="dataset", token=token)  # fails fast offline / gated
+    with hub_errors(repo_id, sha, "dataset"):
+        folder = snapshot_download(
+            repo_id, repo_type="dataset", revision=sha, allow_patterns=allow_patterns,
             token=token or hf_token(), etag_timeout=HUB_TIMEOUT_S, cache_dir=cache_dir,
         )
+    return folder, sha

@@ -55,25 +55,39 @@ def supports_packed(model) -> bool:
     return getattr(model.config, "model_type", "") in PACKED_MODEL_TYPES
 
 
-def _forward_logits(model, input_ids, attention_mask, position_ids, lo: int, hi: int):
-    """Logits for sequence positions lo..hi only (the rest are never needed)."""
+def _selected_logits(model, input_ids, attention_mask, position_ids, rows, positions):
+    """Logits [N, V] at the (row, position) pairs only.
+
+    The language-model head is the costliest layer per position for large vocabularies, so the
+    hidden states are gathered before it (a forward pre-hook on the output embedding); elementwise
+    steps after the head (e.g. logit soft-capping) are unaffected by the gathering.
+    """
+    lo, hi = int(positions.min()), int(positions.max())
     keep = torch.arange(lo, hi + 1, device=input_ids.device)
-    out = model(
-        input_ids=input_ids,
-        attention_mask=attention_mask,
-        position_ids=position_ids,
-        logits_to_keep=keep,
-        use_cache=False,
-    )
-    return out.logits
+    head = model.get_output_embeddings()
+    handle = None
+    if head is not None:
+        def gather(module, args):
+            return (args[0][rows, positions - lo].unsqueeze(0), *args[1:])
+
+        handle = head.register_forward_pre_hook(gather)
+    try:
+        out = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                    logits_to_keep=keep, use_cache=False)
+    finally:
+        if handle is not None:
+            handle.remove()
+    logits = out.logits
+    if head is not None and logits.shape[:2] == (1, len(rows)):
+        return logits[0]
+    return logits[rows, positions - lo]
 
 
-def _gather(logits, lo, rows, positions, targets):
-    """fp32 log-probabilities and greedy flags of ``targets`` at (row, position)."""
-    sel = logits[rows, positions - lo]  # [N, V] in model dtype
-    logprobs = torch.log_softmax(sel.float(), dim=-1)
+def _gather(logits, targets):
+    """fp32 log-probabilities and greedy flags of ``targets`` from selected logits [N, V]."""
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
     tok_lp = logprobs.gather(1, targets[:, None]).squeeze(1)
-    greedy = sel.argmax(dim=-1) == targets
+    greedy = logits.argmax(dim=-1) == targets
     return tok_lp, greedy
 
 
@@ -122,12 +136,11 @@ def score_plain(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: i
                 p_idx.append(ctx_len - 1 + t)
                 tgt.append(tok)
                 slots.append(s)
-        p = torch.tensor(p_idx)
-        lo, hi = int(p.min()), int(p.max())
         positions = torch.arange(width).expand(len(batch), width)
         with torch.inference_mode():
-            logits = _forward_logits(model, ids.to(device), mask.to(device), positions.to(device), lo, hi)
-            lp, gr = _gather(logits, lo, torch.tensor(r_idx, device=device), p.to(device), torch.tensor(tgt, device=device))
+            logits = _selected_logits(model, ids.to(device), mask.to(device), positions.to(device),
+                                      torch.tensor(r_idx, device=device), torch.tensor(p_idx, device=device))
+            lp, gr = _gather(logits, torch.tensor(tgt, device=device))
         stats.rows += len(batch)
         stats.tokens_computed += int(mask.sum())
         stats.padded_tokens += len(batch) * width
@@ -218,12 +231,15 @@ def score_packed(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: 
                 p_idx.append(qpos)
                 tgt.append(tok)
                 slots.append(offsets[i] + j)
-        p = torch.tensor(p_idx)
-        lo, hi = int(p.min()), int(p.max())
         with torch.inference_mode():
-            mask = tree_mask(seg.to(device), dtype)
-            logits = _forward_logits(model, ids.to(device), mask, pos.to(device), lo, hi)
-            lp, gr = _gather(logits, lo, torch.tensor(r_idx, device=device), p.to(device), torch.tensor(tgt, device=device))
+            if bool((seg > 0).any()):
+                mask = tree_mask(seg.to(device), dtype)
+            else:
+                # Single-token choices only: each row is just its context, plain causal attention.
+                mask = (seg >= 0).long().to(device)
+            logits = _selected_logits(model, ids.to(device), mask, pos.to(device),
+                                      torch.tensor(r_idx, device=device), torch.tensor(p_idx, device=device))
+            lp, gr = _gather(logits, torch.tensor(tgt, device=device))
         stats.rows += n
         stats.tokens_computed += int((seg >= 0).sum())
         stats.padded_tokens += n * width

@@ -81,13 +81,13 @@ def _check_finite(task: str, rows: list[dict]) -> None:
                                f"(first: {bad[0]})")
 
 
-def prepare_items(req: RunRequest) -> tuple[list[TaskCard], dict[str, list], dict[str, str]]:
+def prepare_items(req: RunRequest) -> tuple[list[TaskCard], dict[str, list], dict[str, str], dict[str, str]]:
     roots = benchmark_roots(req.data_roots)
-    cards, items, skipped = [], {}, {}
+    cards, items, skipped, origins = [], {}, {}, {}
     for task in req.tasks:
         card = get_card(task)
         try:
-            folder = data_folder(card, roots, allow_hub=req.allow_hub)
+            folder, origins[task] = data_folder(card, roots, allow_hub=req.allow_hub)
             got = load_items(card, folder, req.languages, req.limit)
         except (DataUnavailable, HubError, FileNotFoundError) as exc:
             if not req.skip_unavailable:
@@ -96,7 +96,7 @@ def prepare_items(req: RunRequest) -> tuple[list[TaskCard], dict[str, list], dic
             continue
         cards.append(card)
         items[task] = got
-    return cards, items, skipped
+    return cards, items, skipped, origins
 
 
 def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None = None,
@@ -105,7 +105,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
     out = Path(req.output)
     out.mkdir(parents=True, exist_ok=True)
     suite = get_suite(req.suite) if req.suite else None
-    cards, items, skipped = prepare_items(req)
+    cards, items, skipped, origins = prepare_items(req)
     if not cards:
         raise DataUnavailable("no task of the request has data available: " + "; ".join(skipped.values()))
     for task, why in skipped.items():
@@ -171,9 +171,9 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
             scores = aggregate_task(card, rows)
             now = utc_now()
             for s in scores:
+                s.setdefault("higher_is_better", card.higher_is_better)
                 s.update(common, source="evaluated", task=card.id, task_version=card.version, kind=card.kind,
-                         higher_is_better=card.higher_is_better, engine_version=ENGINE_VERSION, created_at=now,
-                         citation=card.source.citation)
+                         engine_version=ENGINE_VERSION, created_at=now, citation=card.source.citation)
             all_scores.extend(scores)
             info["tasks"][card.id] = {
                 "version": card.version,
@@ -185,7 +185,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                 "prompt": card.prompt,
                 "metric": card.metric,
                 "dataset": {"loader": card.source.loader, "hub_repo": card.source.hub_repo,
-                            "hub_revision": card.source.hub_revision, "local": card.source.local},
+                            "hub_revision": card.source.hub_revision, "origin": origins[card.id]},
                 "seconds": round(time.monotonic() - t0, 3),
                 "signature": signature,
             }

@@ -98,3 +98,16 @@ def parity_scatter(par: pd.DataFrame) -> go.Figure:
     fig.update_layout(template=TEMPLATE, height=420, title="Mean score vs gap between best and worst language",
                       xaxis={"title": "mean score %"}, yaxis={"title": "gap (points)"})
     return fig
+
+
+def layer_chart(layers: pd.DataFrame) -> go.Figure:
+    """Alignment with English per layer, averaged over languages (one line per model)."""
+    if layers.empty:
+        return _empty("No alignment results for this selection")
+    mean = layers.groupby(["model", "layer"], as_index=False)["alignment"].mean()
+    fig = go.Figure()
+    for model, g in mean.groupby("model"):
+        fig.add_scatter(x=g["layer"], y=g["alignment"] * 100, mode="lines+markers", name=model)
+    fig.update_layout(template=TEMPLATE, height=380, title="Cross-lingual alignment per layer (mean over languages)",
+                      xaxis={"title": "layer (0 = embeddings)"}, yaxis={"title": "alignment %", "range": [0, 100]})
+    return fig

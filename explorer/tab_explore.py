@@ -34,6 +34,11 @@ def build(ctx) -> dict:
             parity_plot = gr.Plot()
             parity_scatter = gr.Plot()
             parity_table = gr.Dataframe(label="Parity (%)", interactive=False)
+        with gr.Tab("Task details"):
+            gr.Markdown("Every metric of the chosen task(s): translation directions and untranslated rate, "
+                        "instruction-following strict/loose, alignment mean and best layer, normalised accuracies.")
+            metrics_table = gr.Dataframe(label="Metrics per language (%)", interactive=False)
+            layer_plot = gr.Plot()
         with gr.Tab("Samples"):
             with gr.Row():
                 run = gr.Dropdown(label="Run", choices=[], scale=2)
@@ -57,15 +62,20 @@ def build(ctx) -> dict:
             langs = views.per_language(store, f)
             cats = views.category_summary(store, f)
             par = views.parity(store, f)
+            metrics = views.task_metrics(store, f)
+            metric_cols = [c for c in metrics.columns if c not in ("model", "source", "task", "language", "language_name", "n_items")]
             return (
                 figures.language_heatmap(langs, group_v), figures.language_bars(langs),
                 percent_columns(langs, ["score", "ci_low", "ci_high"]),
                 figures.category_bars(cats), percent_columns(cats, ["score"]),
                 figures.parity_chart(par), figures.parity_scatter(par),
                 percent_columns(par, ["mean", "best", "worst", "gap", "spread"]),
+                percent_columns(metrics, [c for c in metric_cols if c != "byte_perplexity"]),
+                figures.layer_chart(views.alignment_layers(store, f)),
             )
 
-        view_outputs = [heatmap, bars, lang_table, cat_plot, cat_table, parity_plot, parity_scatter, parity_table]
+        view_outputs = [heatmap, bars, lang_table, cat_plot, cat_table, parity_plot, parity_scatter, parity_table,
+                        metrics_table, layer_plot]
         for comp in (models, task, group_by):
             comp.change(update, [models, task, group_by], view_outputs, api_visibility="private")
 

@@ -287,3 +287,37 @@ def model_samples(store, model: str) -> pd.DataFrame:
            FROM read_parquet(?, union_by_name=true) ORDER BY run_id, task, language, item_id, turn""",
         [files],
     )
+
+
+def task_metrics(store, filters: Filters) -> pd.DataFrame:
+    """Every metric of the selected tasks per model and language (directions, strict/loose, ...)."""
+    where, args = filters.where("s")
+    long = store.query(
+        f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
+                   s.metric, s.value, s.n_items
+            FROM scores s LEFT JOIN languages l ON l.code = s.language
+            WHERE s.category = '*' AND {where}""",
+        args,
+    )
+    if long.empty:
+        return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
+    wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
+                            values="value", aggfunc="first").reset_index()
+    n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
+    return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+
+
+def alignment_layers(store, filters: Filters) -> pd.DataFrame:
+    """Cross-lingual alignment per layer (MEXA), from the details of alignment scores."""
+    where, args = filters.where("s")
+    df = store.query(
+        f"""SELECT s.model, s.task, s.language, s.details FROM scores s
+            WHERE s.kind = 'alignment' AND s."primary" AND s.category = '*' AND {where}""",
+        args,
+    )
+    rows = []
+    for r in df.itertuples():
+        per_layer = json.loads(r.details or "{}").get("per_layer") or []
+        rows += [{"model": r.model, "task": r.task, "language": r.language, "layer": i, "alignment": v}
+                 for i, v in enumerate(per_layer)]
+    return pd.DataFrame(rows, columns=["model", "task", "language", "layer", "alignment"])

@@ -19,7 +19,7 @@ class Settings:
     data_dir: Path
     allow_local_models: bool = False
     max_params_b: float = field(default_factory=lambda: _env_float("POLYGLOT_MAX_PARAMS_B", 100.0))
-    suite: str = field(default_factory=lambda: os.environ.get("POLYGLOT_SUITE", "starter-v1"))
+    suite: str = field(default_factory=lambda: os.environ.get("POLYGLOT_SUITE", "polyglot"))
     lease_s: float = field(default_factory=lambda: _env_float("POLYGLOT_LEASE_S", 120.0))
     tick_s: float = field(default_factory=lambda: _env_float("POLYGLOT_TICK_S", 10.0))
     run_worker: bool = True

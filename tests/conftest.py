@@ -20,6 +20,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# Real benchmark samples for loader and cross-check tests (never copied into the repository).
+BENCHMARKS = Path(os.environ.get("POLYGLOT_TEST_BENCHMARKS", SHARED / "benchmarks"))
+# Runs under test see only the benchmarks a test passes explicitly.
+os.environ.pop("POLYGLOT_BENCHMARKS", None)
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 

@@ -11,9 +11,23 @@ import pytest
 
 from conftest import REPO, wait_until
 
-N_LANGUAGES = 12
-ITEMS_PER_LANGUAGE = 24
-STARTER_TASKS = ("polyglot_mc", "polyglot_qa")
+STARTER_TASKS = ("polyglot_mc", "polyglot_qa", "polyglot_translate", "polyglot_instruct", "polyglot_alignment")
+
+
+def expected_rows() -> dict[tuple[str, str], int]:
+    """Per (task, language): how many sample rows the starter suite gives (computed from its files)."""
+    from evaluator.cards import get_card
+    from evaluator.datasets import data_folder, load_items
+
+    out: dict[tuple[str, str], int] = {}
+    for task in STARTER_TASKS:
+        card = get_card(task)
+        for it in load_items(card, data_folder(card, [], allow_hub=False)[0]):
+            if card.kind == "alignment" and it.language == card.options["pivot"]:
+                continue
+            key = (task, it.language)
+            out[key] = out.get(key, 0) + (len(it.turns) if card.kind == "instruction" else 1)
+    return out
 
 
 def _finished(client, request_id):
@@ -24,22 +38,23 @@ def _finished(client, request_id):
     return r if r["status"] == "FINISHED" else None
 
 
-def _check_results(client, model: str, progress_seen=None):
+def _check_results(client, model: str):
+    expected = expected_rows()
     rows = client.predict("", "", "evaluated", api_name="/leaderboard_table")
     mine = [r for r in rows if r["model"] == model]
     assert len(mine) == 1, rows
     row = mine[0]
-    assert row["n_languages"] == N_LANGUAGES and row["n_tasks"] == len(STARTER_TASKS)
+    assert row["n_languages"] == 12 and row["n_tasks"] == len(STARTER_TASKS)
     for task in STARTER_TASKS:
         assert 0.0 <= row[task] <= 1.0
     res = client.predict(model, api_name="/model_results")
-    per_lang = res["per_language"]
-    assert {(r["task"], r["language"]) for r in per_lang} == {
-        (t, l["language"]) for t in STARTER_TASKS for l in per_lang}
-    assert len(per_lang) == len(STARTER_TASKS) * N_LANGUAGES
-    assert all(r["n_items"] == ITEMS_PER_LANGUAGE and 0 <= r["score"] <= 1 for r in per_lang)
+    per_lang = {(r["task"], r["language"]): r for r in res["per_language"]}
+    assert set(per_lang) == set(expected)
+    for key, r in per_lang.items():
+        assert r["n_items"] == expected[key], key
+        assert 0.0 <= r["score"] <= 1.0
     cats = {r["category"] for r in res["per_category"]}
-    assert {"idiom", "pun", "holiday", "concept"} <= cats
+    assert {"idiom", "pun", "holiday", "concept", "turn_2"} <= cats
     return row
 
 
@@ -61,8 +76,10 @@ def test_submit_evaluate_rank_and_download(tmp_path, tiny_model_dir, start_app):
             raise AssertionError(r["error"])
         return r if r["status"] == "FINISHED" else None
 
-    done = wait_until(poll, timeout=300, interval=0.5, what="evaluation finished")
-    assert done["done"] == done["total"] == len(STARTER_TASKS) * N_LANGUAGES * ITEMS_PER_LANGUAGE
+    done = wait_until(poll, timeout=600, interval=0.5, what="evaluation finished")
+    n_rows = sum(expected_rows().values())
+    pivot_sentences = 40  # English sentences of the alignment task are embedded but give no rows
+    assert done["done"] == done["total"] == n_rows + pivot_sentences
     assert seen & {"RUNNING", "FINISHED"}
     wait_until(lambda: any(r["model"] == str(tiny_model_dir)
                            for r in client.predict("", "", "evaluated", api_name="/leaderboard_table")),
@@ -72,7 +89,7 @@ def test_submit_evaluate_rank_and_download(tmp_path, tiny_model_dir, start_app):
     path = client.predict(str(tiny_model_dir), "csv", api_name="/download_samples")
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == len(STARTER_TASKS) * N_LANGUAGES * ITEMS_PER_LANGUAGE
+    assert len(rows) == n_rows
     assert {r["task"] for r in rows} == set(STARTER_TASKS)
     assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
 
@@ -89,7 +106,7 @@ def test_app_and_separate_worker_share_a_data_folder(tmp_path, tiny_model_dir, s
         client = app.client()
         res = client.predict(str(tiny_model_dir), "main", "float32", api_name="/submit")
         assert res["status"] == "queued", res
-        done = wait_until(lambda: _finished(client, res["request_id"]), timeout=300, interval=0.5, what="finished")
+        done = wait_until(lambda: _finished(client, res["request_id"]), timeout=600, interval=0.5, what="finished")
         assert done["claimed_by"] and ":" in done["claimed_by"]  # claimed by the separate worker process
         wait_until(lambda: any(r["model"] == str(tiny_model_dir)
                                for r in client.predict("", "", "evaluated", api_name="/leaderboard_table")),

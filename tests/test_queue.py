@@ -9,7 +9,7 @@ from submissions.queue import FAILED, FINISHED, PENDING, RUNNING, Queue
 
 
 def add(q: Queue, name: str, sha: str = "a" * 40):
-    req, dup = q.add(model_id=name, revision="main", sha=sha, precision="auto", source="hub", suite="starter-v1",
+    req, dup = q.add(model_id=name, revision="main", sha=sha, precision="auto", source="hub", suite="starter",
                      tasks=["polyglot_mc"])
     assert dup is None
     return req
@@ -86,6 +86,6 @@ def test_duplicate_add_is_refused_atomically(tmp_path):
     q = Queue(tmp_path / "q.sqlite")
     first = add(q, "org/m")
     again, dup = q.add(model_id="org/m", revision="v2", sha="a" * 40, precision="auto", source="hub",
-                       suite="starter-v1", tasks=[])
+                       suite="starter", tasks=[])
     assert dup is not None and again.id == first.id
     assert len(q.list()) == 1

@@ -7,9 +7,18 @@ user-supplied folder, or a pinned Hub snapshot).
 
 from __future__ import annotations
 
-from . import starter
+from . import belebele, flores, global_mmlu, ifeval, mgsm, multi_if, multiloko, starter, xcopa
 
 LOADERS = {
+    "belebele": belebele.load,
+    "global_mmlu": global_mmlu.load,
+    "xcopa": xcopa.load,
+    "mgsm": mgsm.load,
+    "multiloko": multiloko.load,
+    "flores_translation": flores.load_translation,
+    "flores_parallel": flores.load_parallel,
+    "ifeval": ifeval.load,
+    "multi_if": multi_if.load,
     "starter_mc": starter.load_mc,
     "starter_qa": starter.load_qa,
     "starter_translate": starter.load_translate,

@@ -1,0 +1,40 @@
+"""MultiLoKo (Hupkes et al. 2025): ``<language>/dev.jsonl`` per language name (e.g. ``french``).
+
+Fields: text, question, targets (acceptable short answers), target (long answer), id, output_type
+(what to produce, in the question's language, e.g. "una data"). Locally sourced questions; the
+mother-tongue effect compares them with their human translation into English
+(``<language>/dev_translated_human_english.jsonl``), loaded as the ``eng_Latn`` side when present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..items import Item
+from .tables import first_existing, read_records
+
+
+def _items(path: Path, language: str, category: str, suffix: str) -> list[Item]:
+    # Translated questions are scored per category only: the language's score is on its own questions.
+    supplementary = {"supplementary": True} if suffix else {}
+    return [
+        Item(item_id=f"{r['id']}{suffix}", language=language, category=category,
+             fields={"question": r["question"].strip(), "output_type": str(r.get("output_type") or "")},
+             gold=[str(t) for t in r["targets"]], meta={"answer_type": "text", "source_page": r["id"], **supplementary})
+        for r in read_records(path)
+    ]
+
+
+def load(card, language: str, folder: Path) -> list[Item]:
+    name = card.options["file_codes"][language]
+    roots = [folder / name, folder / "benchmark_data" / name]
+    path = first_existing(folder, [f"{name}/dev.jsonl", f"benchmark_data/{name}/dev.jsonl", f"{name}/dev-*.parquet"])
+    items = _items(path, language, "local", "")
+    if name != "english":
+        for root in roots:
+            translated = root / "dev_translated_human_english.jsonl"
+            if translated.is_file():
+                # The same questions, human-translated into English: the mother-tongue effect compares the two.
+                items += _items(translated, language, "english_translation", ":en")
+                break
+    return items

@@ -1,0 +1,47 @@
+"""Which language a text is written in (lingua, offline), in the project's ISO 639-3 terms."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+# lingua reports macrolanguage codes where the language table holds the individual language.
+_TO_LINGUA = {"arb": "ara", "swh": "swa", "pes": "fas", "zsm": "msa", "cmn": "zho", "ekk": "est", "lvs": "lav",
+              "azj": "aze", "uzn": "uzb", "khk": "mon", "npi": "nep", "gaz": "orm", "als": "sqi", "plt": "mlg",
+              "nob": "nob", "pbt": "pus", "ydd": "yid"}
+
+
+@lru_cache(maxsize=1)
+def detector():
+    """One lingua detector for the process (its language models load lazily, on first use)."""
+    from lingua import LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_all_languages().build()
+
+
+def lingua_code(iso639_3: str) -> str:
+    return _TO_LINGUA.get(iso639_3, iso639_3)
+
+
+def detect_iso639_3(text: str) -> str | None:
+    """ISO 639-3 code (lingua's, macrolanguages as lingua names them) or None when unsure."""
+    text = (text or "").strip()
+    if len(text) < 3:
+        return None
+    lang = detector().detect_language_of(text)
+    return lang.iso_code_639_3.name.lower() if lang is not None else None
+
+
+def detect_iso639_1(text: str) -> str | None:
+    text = (text or "").strip()
+    if len(text) < 3:
+        return None
+    lang = detector().detect_language_of(text)
+    return lang.iso_code_639_1.name.lower() if lang is not None else None
+
+
+def is_in_language(text: str, language_code: str) -> bool | None:
+    """Whether ``text`` reads as ``language_code`` (e.g. ``fra_Latn``); None when undecidable."""
+    got = detect_iso639_3(text)
+    if got is None:
+        return None
+    return got == lingua_code(language_code.split("_")[0])
