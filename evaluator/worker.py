@@ -151,11 +151,12 @@ def main(argv=None) -> int:
     p.add_argument("--worker-id", default=None)
     p.add_argument("--token-budget", type=int, default=None)
     p.add_argument("--path", choices=["auto", "packed", "plain"], default="auto")
+    p.add_argument("--chunk-size", type=int, default=None, help="requests between cache commits and heartbeats")
     args = p.parse_args(argv)
     quiet_transformers()
     data_dir = resolve_data_dir(args.data_dir)
     worker_id = args.worker_id or default_worker_id()
-    options = EngineOptions(path=args.path, token_budget=args.token_budget)
+    options = EngineOptions(path=args.path, token_budget=args.token_budget, chunk_size=args.chunk_size)
     while True:
         got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options)
         if args.once:

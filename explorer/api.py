@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import gradio as gr
 import pandas as pd
 
 from . import views
-from .tab_queue import queue_rows
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -22,10 +20,12 @@ def _split(text: str | None) -> list[str]:
 
 
 def register(ctx) -> None:
-    def submit(model_id: str, revision: str = "main", precision: str = "auto", request: gr.Request = None) -> dict:
+    def submit(model_id: str, revision: str = "main", precision: str = "auto", profile: gr.OAuthProfile | None = None,
+               request: gr.Request = None) -> dict:
         """Validate and queue a model. Returns {status: queued|rejected, message, request_id}."""
         client = getattr(getattr(request, "client", None), "host", None) if request else None
-        return ctx.submissions.submit(model_id, revision, precision, client=client).as_dict()
+        user = getattr(profile, "username", None) if profile is not None else None
+        return ctx.submissions.submit(model_id, revision, precision, submitter=user, client=client).as_dict()
 
     def queue_status() -> list[dict]:
         """Every request, newest first: status, progress (done/total), ETA in seconds, error."""
@@ -53,5 +53,3 @@ def register(ctx) -> None:
     gr.api(leaderboard_table, api_name="leaderboard_table")
     gr.api(model_results, api_name="model_results")
 
-
-__all__ = ["register", "queue_rows", "math"]

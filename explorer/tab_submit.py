@@ -20,12 +20,15 @@ def build(ctx) -> None:
             model_id = gr.Textbox(label="Model id", placeholder="org/model", scale=3, elem_id="submit-model")
             revision = gr.Textbox(label="Revision", value="main", scale=1)
             precision = gr.Dropdown(label="Precision", choices=list(PRECISIONS), value="auto", scale=1)
+        if ctx.settings.require_login:
+            gr.LoginButton()
         button = gr.Button("Submit for evaluation", variant="primary", elem_id="submit-button")
         result = gr.Markdown(elem_id="submit-result")
 
-        def on_submit(m, r, p, request: gr.Request | None = None):
+        def on_submit(m, r, p, profile: gr.OAuthProfile | None = None, request: gr.Request | None = None):
             client = getattr(getattr(request, "client", None), "host", None) if request else None
-            res = ctx.submissions.submit(m, r, p, client=client)
+            user = getattr(profile, "username", None) if profile is not None else None
+            res = ctx.submissions.submit(m, r, p, submitter=user, client=client)
             icon = "✅" if res.status == "queued" else "❌"
             return f"{icon} **{res.status}**: {escape_markdown(res.message)}"
 

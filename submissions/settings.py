@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluator.cards import DATA_DIR
+
+from .policy import Policy, read_list
+
 
 def _env_float(name: str, default: float) -> float:
     try:
@@ -24,3 +28,19 @@ class Settings:
     tick_s: float = field(default_factory=lambda: _env_float("POLYGLOT_TICK_S", 10.0))
     run_worker: bool = True
     worker_device: str = "auto"
+    rate_per_user: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_USER", 5)))
+    rate_per_client: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_CLIENT", 20)))
+    rate_window_days: float = field(default_factory=lambda: _env_float("POLYGLOT_RATE_WINDOW_DAYS", 7))
+    # On a Hugging Face Space (SPACE_ID is set there) submitting needs a Hub login.
+    require_login: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
+
+    def policy(self) -> Policy:
+        """Opt-outs from data/opt_out.txt and <data_dir>/opt_out.txt; admins from <data_dir>/admins.txt
+        and $POLYGLOT_ADMINS (comma-separated Hub user names). Re-read on every submission."""
+        admins = read_list(Path(self.data_dir) / "admins.txt")
+        admins |= {a.strip().lower() for a in os.environ.get("POLYGLOT_ADMINS", "").split(",") if a.strip()}
+        return Policy(
+            per_user=self.rate_per_user, per_client=self.rate_per_client, window_days=self.rate_window_days,
+            require_login=self.require_login,
+            opt_out=read_list(DATA_DIR / "opt_out.txt", Path(self.data_dir) / "opt_out.txt"), admins=admins,
+        )

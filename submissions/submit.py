@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from evaluator.cards import get_suite
 
+from .policy import client_key
 from .queue import Queue, Request
 from .settings import Settings
 from .validate import HubClient, Rejected, is_local_path, validate_hub_model, validate_local_model
@@ -38,7 +39,10 @@ class Submissions:
     def submit(self, model_id, revision="main", precision="auto", submitter: str | None = None,
                client: str | None = None) -> SubmitResult:
         try:
-            if isinstance(model_id, str) and is_local_path(model_id):
+            if not isinstance(model_id, str):
+                raise Rejected("The model id must be text.")
+            self.settings.policy().check(self.queue, model_id.strip(), submitter, client_key(client))
+            if is_local_path(model_id):
                 if not self.settings.allow_local_models:
                     raise Rejected("Local folders cannot be submitted here; give a Hugging Face model id (org/model).")
                 valid = validate_local_model(model_id, precision, self.settings.max_params_b)
@@ -49,7 +53,7 @@ class Submissions:
             req, duplicate = self.queue.add(
                 model_id=valid.model_id, revision=valid.revision, sha=valid.sha, precision=valid.precision,
                 source=valid.source, suite=suite.id, tasks=list(suite.tasks), params=valid.params,
-                license=valid.license, submitter=submitter, client=client,
+                license=valid.license, submitter=submitter, client=client_key(client),
             )
         except Rejected as exc:
             return SubmitResult("rejected", str(exc))

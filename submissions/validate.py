@@ -21,7 +21,7 @@ from evaluator.model import PICKLE_SUFFIXES, local_revision, normalise_precision
 
 MAX_ID_LENGTH = 96 * 2 + 1
 REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
-REPO_ID = re.compile(rf"^(?:{REPO_PART}/)?{REPO_PART}$")
+REPO_ID = re.compile(rf"^{REPO_PART}/{REPO_PART}$")
 REVISION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,98}[A-Za-z0-9])?$")
 TOKENIZER_FILES = ("tokenizer_config.json",)
 
@@ -44,7 +44,7 @@ class ValidModel:
 def _check_text(value: str, what: str, max_len: int) -> str:
     if not isinstance(value, str):
         raise Rejected(f"The {what} must be text.")
-    value = value.strip()
+    value = value.strip(" \t\r\n")  # pasted ids often carry spaces or a newline; nothing else is trimmed
     if not value:
         raise Rejected(f"The {what} is empty.")
     if len(value) > max_len:
@@ -60,8 +60,8 @@ def check_model_id(model_id: str) -> str:
         raise Rejected("Give the model id (e.g. 'org/model'), not a URL.")
     if not REPO_ID.match(model_id) or ".." in model_id or "--" in model_id or model_id.endswith(".git"):
         raise Rejected(
-            "The model id is not a valid Hugging Face repository id: use 'org/model' with letters, digits, "
-            "'-', '_' and '.' only."
+            "The model id is not a valid Hugging Face repository id: use 'org/model' (the owner, a slash, the name) "
+            "with letters, digits, '-', '_' and '.' only."
         )
     return model_id
 
@@ -83,10 +83,12 @@ def check_precision(precision: str | None) -> str:
 class HubClient:
     """The few Hub calls the checks need, each with a time-out (tests pass a stand-in)."""
 
-    def __init__(self, token: str | None = None, timeout: float = HUB_TIMEOUT_S):
+    def __init__(self, token: str | None = None, timeout: float = HUB_TIMEOUT_S, endpoint: str | None = None):
+        import os
+
         from huggingface_hub import HfApi
 
-        self.api = HfApi(token=token or hf_token())
+        self.api = HfApi(token=token or hf_token(), endpoint=endpoint or os.environ.get("HF_ENDPOINT") or None)
         self.timeout = timeout
 
     def model_info(self, repo_id: str, revision: str):
@@ -95,7 +97,8 @@ class HubClient:
     def read_json(self, repo_id: str, filename: str, sha: str) -> dict:
         from huggingface_hub import hf_hub_download
 
-        path = hf_hub_download(repo_id, filename, revision=sha, token=self.api.token, etag_timeout=self.timeout)
+        path = hf_hub_download(repo_id, filename, revision=sha, token=self.api.token, etag_timeout=self.timeout,
+                               endpoint=self.api.endpoint)
         return json.loads(Path(path).read_text(encoding="utf-8"))
 
     def parameter_count(self, repo_id: str, sha: str) -> int | None:

@@ -72,9 +72,10 @@ class RunningApp:
         self.log_path = data_dir.parent / f"app-{self.port}.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.log = self.log_path.open("w")
+        # Its own process group, so that a test can kill the app together with its worker child.
         self.proc = subprocess.Popen(
             [sys.executable, "app.py", "--data-dir", str(data_dir), "--port", str(self.port), *extra],
-            cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+            cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
         self.startup_s = wait_for_http(self.url, 90, self.proc)
 
@@ -84,11 +85,26 @@ class RunningApp:
         return Client(self.url, verbose=False)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        import signal
+
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if not self.log.closed:
+            self.log.close()
+
+    def crash(self) -> None:
+        """SIGKILL the app and every process it started (its in-app worker too)."""
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(20)
         self.log.close()
 
     def output(self) -> str:

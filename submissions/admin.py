@@ -1,0 +1,75 @@
+"""Administration of the queue from the command line.
+
+    python -m submissions.admin --data-dir ./data/store list [--status FAILED]
+    python -m submissions.admin --data-dir ./data/store show REQUEST_ID
+    python -m submissions.admin --data-dir ./data/store requeue REQUEST_ID
+    python -m submissions.admin --data-dir ./data/store requeue-failed [--kind evaluator|model|any] [--since-hours 24]
+
+``requeue-failed`` re-queues, in one command, every request that failed because of the evaluator
+(not because of the model), e.g. after an outage; ``--kind any`` takes model failures too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+
+from evaluator.store import StoreLayout, resolve_data_dir
+
+from .queue import STATUSES, Queue
+
+
+def _when(ts) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m submissions.admin", description="Administer the evaluation queue")
+    p.add_argument("--data-dir", default=None)
+    sub = p.add_subparsers(dest="command", required=True)
+    ls = sub.add_parser("list", help="list requests, newest first")
+    ls.add_argument("--status", choices=STATUSES, default=None)
+    show = sub.add_parser("show", help="one request, with the end of its log")
+    show.add_argument("request_id")
+    rq = sub.add_parser("requeue", help="put one failed request back in the queue")
+    rq.add_argument("request_id")
+    rf = sub.add_parser("requeue-failed", help="put failed requests back in the queue")
+    rf.add_argument("--kind", choices=["evaluator", "model", "any"], default="evaluator",
+                    help="which failures: the evaluator's (default), the model's, or any")
+    rf.add_argument("--since-hours", type=float, default=None, help="only failures of the last N hours")
+    args = p.parse_args(argv)
+
+    layout = StoreLayout(resolve_data_dir(args.data_dir))
+    queue = Queue(layout.queue_db)
+    if args.command == "list":
+        for r in queue.list(status=args.status, limit=100000):
+            reason = f"  [{r.error_kind}] {r.error[:100]}" if r.error else ""
+            print(f"{r.id}  {r.status:8}  {_when(r.submitted_at)}  {r.model_id}@{r.sha[:12]} {r.precision}"
+                  f"  {r.done}/{r.total}{reason}")
+        return 0
+    if args.command == "show":
+        r = queue.get(args.request_id)
+        if r is None:
+            print(f"no request {args.request_id}", file=sys.stderr)
+            return 1
+        for k, v in r.as_dict().items():
+            print(f"{k:14} {v}")
+        log = layout.log_file(r.id)
+        if log.is_file():
+            print("\n--- log (last 40 lines) ---")
+            print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+        return 0
+    if args.command == "requeue":
+        ok = queue.requeue(args.request_id)
+        print(f"re-queued {args.request_id}" if ok else f"{args.request_id} is not a FAILED request")
+        return 0 if ok else 1
+    since = time.time() - args.since_hours * 3600 if args.since_hours else None
+    ids = queue.requeue_failed(error_kind=None if args.kind == "any" else args.kind, since=since)
+    print(f"re-queued {len(ids)} request(s)" + (": " + " ".join(ids) if ids else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Load test of a local app: concurrent submissions and leaderboard reads through the API.
+
+    python -m submissions.load_test                      # 100 submissions, 1,000 reads, own app on a temp folder
+    python -m submissions.load_test --submissions 20 --reads 100
+
+It starts the app on localhost with a fresh data folder (local models allowed, no in-app worker,
+rate limits off), submits distinct tiny models plus duplicates of some of them, all at once, then
+reads the leaderboard concurrently. It checks that every call was answered, every distinct model
+was queued exactly once and every duplicate refused, and prints p50/p95 latencies and errors.
+Bounded: every call has a time-out and the whole run a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
+    return ordered[k]
+
+
+def _models(root: Path, n: int) -> list[Path]:
+    from evaluator.tiny_model import build_tiny_model
+
+    base = build_tiny_model(root / "base")
+    out = []
+    for i in range(n):
+        dest = root / f"model-{i:03d}"
+        shutil.copytree(base, dest)
+        cfg = json.loads((dest / "config.json").read_text())
+        cfg["load_test_variant"] = i  # a distinct folder hash, i.e. a distinct commit
+        (dest / "config.json").write_text(json.dumps(cfg))
+        out.append(dest)
+    return out
+
+
+def _start_app(data: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "POLYGLOT_RATE_PER_CLIENT": "-1", "POLYGLOT_RATE_PER_USER": "-1", "HF_HUB_OFFLINE": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, "app.py", "--data-dir", str(data), "--port", str(port),
+                             "--allow-local-models", "--no-worker"], cwd=REPO_DIR, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the app did not start")
+
+
+def _fire(url: str, calls: list[tuple], concurrency: int, timeout: float) -> list[dict]:
+    from gradio_client import Client
+
+    clients: dict[int, Client] = {}
+
+    def one(i, args, api_name):
+        import threading
+
+        tid = threading.get_ident()
+        if tid not in clients:
+            clients[tid] = Client(url, verbose=False)
+        start = time.perf_counter()
+        try:
+            job = clients[tid].submit(*args, api_name=api_name)
+            result = job.result(timeout=timeout)
+            return {"i": i, "ok": True, "seconds": time.perf_counter() - start, "result": result}
+        except Exception as exc:  # noqa: BLE001 - counted as an error, reported
+            return {"i": i, "ok": False, "seconds": time.perf_counter() - start, "error": f"{type(exc).__name__}: {exc}"}
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(one, i, args, api) for i, (args, api) in enumerate(calls)]
+        return [f.result() for f in as_completed(futures)]
+
+
+def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout: float) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="polyglot-load-"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    app = None
+    try:
+        models = _models(tmp / "models", submissions)
+        app = _start_app(tmp / "store", port)
+        subs = [((str(m), "main", "float32"), "/submit") for m in models]
+        subs += [((str(models[i % len(models)]), "main", "float32"), "/submit") for i in range(duplicates)]
+        t0 = time.perf_counter()
+        sub_res = _fire(url, subs, concurrency, timeout)
+        sub_wall = time.perf_counter() - t0
+        reads_calls = [(("", "", ""), "/leaderboard_table")] * reads
+        t0 = time.perf_counter()
+        read_res = _fire(url, reads_calls, concurrency, timeout)
+        read_wall = time.perf_counter() - t0
+
+        from submissions.queue import Queue
+
+        queue = Queue(tmp / "store" / "queue.sqlite")
+        queued = queue.list(limit=100000)
+        answered = [r for r in sub_res if r["ok"]]
+        statuses = [r["result"]["status"] for r in answered]
+        report = {
+            "submissions": {
+                "sent": len(subs), "answered": len(answered), "errors": len(sub_res) - len(answered),
+                "queued": statuses.count("queued"), "rejected": statuses.count("rejected"),
+                "queue_records": len(queued), "distinct_models_in_queue": len({r.model_id for r in queued}),
+                "p50_ms": round(1000 * _percentile([r["seconds"] for r in sub_res], 0.5), 1),
+                "p95_ms": round(1000 * _percentile([r["seconds"] for r in sub_res], 0.95), 1),
+                "wall_s": round(sub_wall, 2), "concurrency": concurrency,
+            },
+            "reads": {
+                "sent": reads, "answered": sum(r["ok"] for r in read_res),
+                "errors": sum(not r["ok"] for r in read_res),
+                "p50_ms": round(1000 * _percentile([r["seconds"] for r in read_res], 0.5), 1),
+                "p95_ms": round(1000 * _percentile([r["seconds"] for r in read_res], 0.95), 1),
+                "wall_s": round(read_wall, 2), "requests_per_s": round(reads / read_wall, 1),
+            },
+            "first_errors": [r["error"] for r in sub_res + read_res if not r["ok"]][:5],
+        }
+        s = report["submissions"]
+        report["ok"] = (s["errors"] == 0 and report["reads"]["errors"] == 0 and s["queued"] == submissions
+                        and s["rejected"] == duplicates and s["queue_records"] == submissions
+                        and s["distinct_models_in_queue"] == submissions)
+        return report
+    finally:
+        if app is not None:
+            app.terminate()
+            try:
+                app.wait(20)
+            except subprocess.TimeoutExpired:
+                app.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m submissions.load_test", description=__doc__.split("\n\n")[0])
+    p.add_argument("--submissions", type=int, default=100)
+    p.add_argument("--duplicates", type=int, default=20, help="extra submissions of models already sent")
+    p.add_argument("--reads", type=int, default=1000)
+    p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per call")
+    args = p.parse_args(argv)
+    report = run(args.submissions, args.duplicates, args.reads, args.concurrency, args.timeout)
+    print(json.dumps(report, indent=2))
+    s, r = report["submissions"], report["reads"]
+    print(f"\nsubmissions: {s['sent']} sent, {s['answered']} answered, {s['queued']} queued, {s['rejected']} refused as "
+          f"duplicates, {s['errors']} errors; p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms (concurrency {s['concurrency']})")
+    print(f"reads: {r['sent']} sent, {r['answered']} answered, {r['errors']} errors; p50 {r['p50_ms']} ms, "
+          f"p95 {r['p95_ms']} ms, {r['requests_per_s']} req/s")
+    print("OK" if report["ok"] else "FAILED")
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

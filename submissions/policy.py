@@ -1,0 +1,64 @@
+"""Who may submit what, how often: login, rate limits, the authors' opt-out list, admins.
+
+Rate limits count requests in the queue over a sliding window, per user (Hugging Face login) and
+per client address, like the Open LLM Leaderboard's 5 per 7 days. Admins are exempt. Model ids on
+the opt-out list (authors who refuse evaluation; ``org/*`` covers an organisation) are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .validate import Rejected
+
+
+def read_list(*paths: Path) -> set[str]:
+    """Lines of the given files, lower-cased, without comments and blanks (missing files are empty)."""
+    out: set[str] = set()
+    for p in paths:
+        if p and Path(p).is_file():
+            for line in Path(p).read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip().lower()
+                if line:
+                    out.add(line)
+    return out
+
+
+def client_key(address: str | None) -> str | None:
+    """Client addresses are stored hashed: enough to rate-limit, not to identify."""
+    if not address:
+        return None
+    return hashlib.sha256(address.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Policy:
+    per_user: int = 5
+    per_client: int = 20
+    window_days: float = 7.0
+    require_login: bool = False
+    opt_out: set[str] = field(default_factory=set)
+    admins: set[str] = field(default_factory=set)
+
+    def is_opted_out(self, model_id: str) -> bool:
+        mid = model_id.strip().lower()
+        org = mid.split("/", 1)[0] + "/*" if "/" in mid else None
+        return mid in self.opt_out or (org is not None and org in self.opt_out)
+
+    def check(self, queue, model_id: str, user: str | None, client: str | None) -> None:
+        if self.require_login and not user:
+            raise Rejected("Log in with your Hugging Face account to submit a model.")
+        if self.is_opted_out(model_id):
+            raise Rejected(f"The authors of {model_id} asked not to have it evaluated here.")
+        if user and user.lower() in self.admins:
+            return
+        since = time.time() - self.window_days * 86400
+        days = f"{self.window_days:g} days"
+        if user and self.per_user >= 0 and queue.count_since(since, submitter=user) >= self.per_user:
+            raise Rejected(f"{user} has reached the limit of {self.per_user} submissions per {days}; try again later.")
+        if client and self.per_client >= 0 and queue.count_since(since, client=client) >= self.per_client:
+            raise Rejected(f"This address has reached the limit of {self.per_client} submissions per {days}; "
+                           "try again later.")
