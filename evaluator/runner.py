@@ -141,6 +141,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
     cache = ResponseCache(req.cache_path)
     engine = Engine(lm, cache, req.engine, on_progress=progress.advance)
     all_scores: list[dict] = []
+    reused = 0  # items whose rows an earlier, interrupted run of this request had already written
     common = {"run_id": run_id, "model": model_name, "revision": lm.revision, "precision": lm.dtype_name,
               "suite": info["suite"], "suite_version": info["suite_version"]}
     try:
@@ -158,6 +159,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                 for r in rows:
                     r["details"] = _json.loads(r["details"] or "{}")
                 progress.advance(kind_module(card.kind).units(task_items))
+                reused += kind_module(card.kind).units(task_items)
                 log(f"{card.id}: reusing {len(rows)} rows written earlier")
             else:
                 log(f"{card.id}: {len(task_items)} items")
@@ -197,7 +199,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
             engine_stats={"path": engine.stats.path, "rows": engine.stats.rows, "batches": engine.stats.batches,
                           "tokens_computed": engine.stats.tokens_computed, "padded_tokens": engine.stats.padded_tokens,
                           "oom_backoffs": engine.budget.backoffs, "token_budget": engine.budget.tokens,
-                          "cache_hits": cache.hits, "cache_misses": cache.misses},
+                          "cache_hits": cache.hits, "cache_misses": cache.misses, "reused_items": reused},
             seconds=round(time.monotonic() - progress.started, 3),
         )
         write_json(run_json_path(out), info)

@@ -1,4 +1,4 @@
-"""Named API endpoints (``/submit``, ``/queue_status``, ``/leaderboard_table``, ``/model_results``)."""
+"""Named API endpoints. Scores are fractions in [0, 1]; filters are comma-separated lists."""
 
 from __future__ import annotations
 
@@ -15,11 +15,19 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False)) if len(df) else []
 
 
-def _split(text: str | None) -> list[str]:
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
+def _split(text: str | None) -> tuple:
+    return tuple(t.strip() for t in (text or "").split(",") if t.strip())
+
+
+def _filters(task="", language="", source="", category="*", models="", kind="", tier="", script="", family="") -> views.Filters:
+    return views.Filters(tasks=_split(task), languages=_split(language), sources=_split(source), category=category or "*",
+                         models=_split(models), kinds=_split(kind), tiers=_split(tier), scripts=_split(script),
+                         families=_split(family))
 
 
 def register(ctx) -> None:
+    store = ctx.store
+
     def submit(model_id: str, revision: str = "main", precision: str = "auto", profile: gr.OAuthProfile | None = None,
                request: gr.Request = None) -> dict:
         """Validate and queue a model. Returns {status: queued|rejected, message, request_id}."""
@@ -36,20 +44,44 @@ def register(ctx) -> None:
             out.append(d)
         return out
 
-    def leaderboard_table(task: str = "", language: str = "", source: str = "") -> list[dict]:
-        """Leaderboard rows (scores in [0, 1]); filters are comma-separated task ids, language codes, sources."""
-        df = views.leaderboard(ctx.store, views.Filters(tasks=_split(task), languages=_split(language),
-                                                        sources=_split(source)))
-        return _records(df)
+    def leaderboard_table(task: str = "", language: str = "", source: str = "", category: str = "*", kind: str = "",
+                          tier: str = "", script: str = "", family: str = "") -> list[dict]:
+        """Leaderboard rows: rank with ties, mean with 95% interval, per-task scores, languages, parity gap."""
+        f = _filters(task, language, source, category, "", kind, tier, script, family)
+        return _records(views.leaderboard(store, f))
 
     def model_results(model_id: str) -> dict:
-        """Per-language and per-category scores of one model (scores in [0, 1])."""
-        res = views.model_results(ctx.store, model_id)
+        """Per-language and per-category scores of one model."""
+        res = views.model_results(store, model_id)
         return {"model": model_id, "per_language": _records(res["per_language"]),
                 "per_category": _records(res["per_category"])}
 
-    gr.api(submit, api_name="submit")
-    gr.api(queue_status, api_name="queue_status")
-    gr.api(leaderboard_table, api_name="leaderboard_table")
-    gr.api(model_results, api_name="model_results")
+    def per_language(models: str = "", task: str = "", language: str = "", tier: str = "") -> list[dict]:
+        """Model x language scores with 95% intervals (default models: the ten best)."""
+        return _records(views.per_language(store, _filters(task, language, models=models, tier=tier)))
 
+    def language_difficulty(task: str = "", source: str = "") -> list[dict]:
+        """Languages ranked by the mean score of all models, hardest first."""
+        return _records(views.language_difficulty(store, _filters(task, source=source)))
+
+    def per_category(models: str = "", task: str = "", language: str = "") -> list[dict]:
+        """Scores per category (idiom, pun, holiday, concept, CS/CA, turn, ...) and language."""
+        return _records(views.per_category(store, _filters(task, language, models=models)))
+
+    def parity(task: str = "", language: str = "", source: str = "", models: str = "") -> list[dict]:
+        """Per model: best and worst language, gap, spread, worst/best ratio, mean, mother-tongue effect."""
+        return _records(views.parity(store, _filters(task, language, source, models=models)))
+
+    def compare(model_a: str, model_b: str, task: str = "", language: str = "") -> list[dict]:
+        """A - B per task and language with paired tests (McNemar / paired bootstrap), Holm-corrected."""
+        return _records(views.compare(store, model_a, model_b, _filters(task, language)))
+
+    def samples(run_id: str, task: str, language: str = "", category: str = "", wrong_only: bool = False,
+                page: int = 1, page_size: int = 20) -> dict:
+        """A page of per-sample rows behind one cell: {total, page, rows}."""
+        rows, total = views.samples(store, run_id, task, language or None, category or None, wrong_only, page, page_size)
+        return {"total": total, "page": page, "rows": _records(rows)}
+
+    for fn in (submit, queue_status, leaderboard_table, model_results, per_language, language_difficulty, per_category,
+               parity, compare, samples):
+        gr.api(fn, api_name=fn.__name__)

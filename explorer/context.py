@@ -26,10 +26,9 @@ class AppContext:
         layout = StoreLayout(settings.data_dir).ensure()
         queue = Queue(layout.queue_db, lease_s=settings.lease_s)
         kwargs = {"hub_client_factory": hub_client_factory} if hub_client_factory else {}
-        store = ResultStore(settings.data_dir)
-        store.model_params = lambda: {
-            r.model_id: r.params / 1e9 for r in queue.list(limit=100000) if r.params
-        }
+        # Runs load in the background: the page answers at once with what the store already holds.
+        store = ResultStore(settings.data_dir, background=True, params_provider=lambda: {
+            r.model_id: r.params / 1e9 for r in queue.list(limit=100000) if r.params})
         exports = layout.root / "exports"
         exports.mkdir(parents=True, exist_ok=True)
         return cls(settings, store, queue, Submissions(queue, settings, **kwargs), exports)

@@ -111,3 +111,35 @@ def layer_chart(layers: pd.DataFrame) -> go.Figure:
     fig.update_layout(template=TEMPLATE, height=380, title="Cross-lingual alignment per layer (mean over languages)",
                       xaxis={"title": "layer (0 = embeddings)"}, yaxis={"title": "alignment %", "range": [0, 100]})
     return fig
+
+
+def difficulty_chart(diff: pd.DataFrame, top: int = 60) -> go.Figure:
+    """Languages ranked by difficulty: mean score of the selected models, hardest first."""
+    if diff.empty:
+        return _empty("No per-language scores for this selection")
+    d = diff.head(top)
+    fig = go.Figure(go.Bar(x=d["language_name"], y=d["mean_score"] * 100, marker={"color": d["mean_score"],
+                                                                                   "colorscale": "RdYlGn"},
+                           customdata=d[["tier", "family", "n_models"]].to_numpy(),
+                           hovertemplate="%{x}: %{y:.1f}%<br>tier %{customdata[0]}, %{customdata[1]}<br>"
+                                         "%{customdata[2]} models<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, height=420, xaxis={"tickangle": -45},
+                      yaxis={"title": "mean score %", "range": [0, 100]},
+                      title=f"Languages ranked by difficulty (hardest {len(d)} of {len(diff)})")
+    return fig
+
+
+def compare_chart(cmp: pd.DataFrame, model_a: str, model_b: str) -> go.Figure:
+    """A − B per task and language; significant cells (Holm-corrected) drawn solid."""
+    if cmp.empty:
+        return _empty("Nothing to compare: the two models share no task and language")
+    labels = cmp["task"] + " · " + cmp["language_name"]
+    colors = ["#2ca02c" if d > 0 else "#d62728" for d in cmp["difference"]]
+    opacity = [1.0 if s else 0.35 for s in cmp["significant"]]
+    fig = go.Figure(go.Bar(x=labels, y=cmp["difference"] * 100, marker={"color": colors, "opacity": opacity},
+                           customdata=cmp[["p_holm", "n_items", "method"]].to_numpy(),
+                           hovertemplate="%{x}<br>A − B = %{y:.1f} points<br>Holm p = %{customdata[0]:.3g}"
+                                         "<br>%{customdata[1]} items, %{customdata[2]}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, height=420, xaxis={"tickangle": -45}, yaxis={"title": "difference (points)"},
+                      title=f"{model_a} − {model_b} (solid: significant after Holm correction)")
+    return fig

@@ -41,11 +41,16 @@ def _num(value: str) -> float | None:
         return None
 
 
+KINDS = {"xcopa": "multiple_choice", "xnli": "multiple_choice", "xstory_cloze": "multiple_choice",
+         "xwinograd": "multiple_choice", "pawsx": "multiple_choice", "m_ifeval": "instruction",
+         "multiloko_test": "short_answer", "flores101_perplexity": "perplexity"}
+
+
 def _row(model, task, version, language, metric, value, citation, *, primary=True, n_items=None,
          higher_is_better=True, category="*", details=None) -> dict:
     return {
         "run_id": f"reported:{task}", "source": "reported", "model": model, "revision": "", "precision": "",
-        "suite": "reported", "suite_version": "", "task": task, "task_version": version, "kind": "reported",
+        "suite": "reported", "suite_version": "", "task": task, "task_version": version, "kind": KINDS[task],
         "language": language, "category": category, "metric": metric, "value": value, "n_items": n_items,
         "ci_low": None, "ci_high": None, "primary": primary, "higher_is_better": higher_is_better,
         "engine_version": "", "created_at": None, "citation": citation, "details": details or {},

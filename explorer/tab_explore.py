@@ -1,44 +1,70 @@
-"""The Explorer tab: per-language, per-category and parity views of chosen models, and samples."""
+"""The Explorer tab: per language, per category, parity, comparing two models, task details, samples."""
 
 from __future__ import annotations
+
+from dataclasses import fields
 
 import gradio as gr
 import pandas as pd
 
 from . import figures, views
 from .downloads import export_table
+from .downloads_ui import download_row
+from .filter_bar import filters_from_values
 from .formatting import percent_columns
 
-ALL_TASKS = "all tasks"
+SUBTABS = ["languages", "categories", "parity", "compare", "details"]
 
 
-def _filters(models, task) -> views.Filters:
-    return views.Filters(models=list(models or []), tasks=[] if not task or task == ALL_TASKS else [task])
-
-
-def build(ctx) -> dict:
+def build(ctx, bar) -> dict:
     store = ctx.store
-    with gr.Tab("Explorer", id="explorer"):
+    with gr.Tab("Explorer", id="explorer") as tab:
+        active = gr.State("languages")
         with gr.Row():
-            models = gr.Dropdown(label="Models", multiselect=True, choices=[], scale=3)
-            task = gr.Dropdown(label="Task", choices=[ALL_TASKS], value=ALL_TASKS, scale=1)
+            models = gr.Dropdown(label="Models (default: the ten best for these filters)", multiselect=True, choices=[],
+                                 scale=4, elem_id="explorer-models")
             group_by = gr.Radio(label="Group languages by", choices=["family", "tier", "script"], value="family", scale=1)
-        with gr.Tab("Per language"):
-            heatmap = gr.Plot(label="Heatmap")
-            bars = gr.Plot(label="Bars")
-            lang_table = gr.Dataframe(label="Per-language scores (%)", interactive=False)
-        with gr.Tab("Per category"):
+
+        def filters_with_models(*values):
+            *filter_values, models_v = values
+            f = filters_from_values(*filter_values)
+            return views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": tuple(models_v or ())})
+
+        inputs = bar.inputs + [models]
+        with gr.Tab("Per language") as t_lang:
+            heatmap = gr.Plot(label="Heatmap", elem_id="language-heatmap")
+            bars = gr.Plot(label="Bars with 95% intervals")
+            difficulty = gr.Plot(label="Languages ranked by difficulty")
+            lang_table = gr.Dataframe(label="Per-language scores (%)", interactive=False, max_height=400)
+            download_row(ctx, "per_language", lambda *v: views.per_language(store, filters_with_models(*v)), inputs,
+                         elem_id="download-per-language")
+            download_row(ctx, "language_difficulty", lambda *v: views.language_difficulty(store, filters_with_models(*v)),
+                         inputs)
+        with gr.Tab("Per category") as t_cat:
             cat_plot = gr.Plot()
-            cat_table = gr.Dataframe(label="Per-category scores (%)", interactive=False)
-        with gr.Tab("Parity"):
+            cat_table = gr.Dataframe(label="Per-category scores (%), mean over languages", interactive=False, max_height=400)
+            download_row(ctx, "per_category", lambda *v: views.per_category(store, filters_with_models(*v)), inputs)
+        with gr.Tab("Parity") as t_par:
             parity_plot = gr.Plot()
             parity_scatter = gr.Plot()
-            parity_table = gr.Dataframe(label="Parity (%)", interactive=False)
-        with gr.Tab("Task details"):
-            gr.Markdown("Every metric of the chosen task(s): translation directions and untranslated rate, "
-                        "instruction-following strict/loose, alignment mean and best layer, normalised accuracies.")
-            metrics_table = gr.Dataframe(label="Metrics per language (%)", interactive=False)
+            parity_table = gr.Dataframe(label="Parity (%)", interactive=False, max_height=400)
+            download_row(ctx, "parity", lambda *v: views.parity(store, filters_with_models(*v)), inputs)
+        with gr.Tab("Compare two models") as t_cmp:
+            with gr.Row():
+                model_a = gr.Dropdown(label="Model A", choices=[], scale=2)
+                model_b = gr.Dropdown(label="Model B", choices=[], scale=2)
+            cmp_plot = gr.Plot()
+            cmp_table = gr.Dataframe(label="A − B per task and language (%); paired tests, Holm-corrected",
+                                     interactive=False, max_height=400)
+            download_row(ctx, "comparison",
+                         lambda *v: views.compare(store, v[-2] or "", v[-1] or "", filters_with_models(*v[:-2])),
+                         inputs + [model_a, model_b])
+        with gr.Tab("Task details") as t_det:
+            gr.Markdown("Every metric of the selected tasks: translation directions and untranslated rate, "
+                        "instruction following strict/loose, alignment mean and best layer, normalised accuracies.")
+            metrics_table = gr.Dataframe(label="Metrics per language (%)", interactive=False, max_height=400)
             layer_plot = gr.Plot()
+            download_row(ctx, "task_metrics", lambda *v: views.task_metrics(store, filters_with_models(*v)), inputs)
         with gr.Tab("Samples"):
             with gr.Row():
                 run = gr.Dropdown(label="Run", choices=[], scale=2)
@@ -49,7 +75,7 @@ def build(ctx) -> dict:
             with gr.Row():
                 page = gr.Number(label="Page", value=1, precision=0, minimum=1)
                 page_info = gr.Markdown()
-            sample_table = gr.Dataframe(label="Items", interactive=False, wrap=True)
+            sample_table = gr.Dataframe(label="Items", interactive=False, wrap=True, max_height=600)
             with gr.Accordion("Download every sample row of a model", open=False):
                 with gr.Row():
                     dl_model = gr.Textbox(label="Model", placeholder="model name as in the leaderboard", scale=3)
@@ -57,27 +83,55 @@ def build(ctx) -> dict:
                     dl_button = gr.Button("Prepare download", scale=1)
                 dl_file = gr.File(label="Per-sample rows", interactive=False)
 
-        def update(models_v, task_v, group_v):
-            f = _filters(models_v, task_v)
-            langs = views.per_language(store, f)
-            cats = views.category_summary(store, f)
-            par = views.parity(store, f)
-            metrics = views.task_metrics(store, f)
-            metric_cols = [c for c in metrics.columns if c not in ("model", "source", "task", "language", "language_name", "n_items")]
-            return (
-                figures.language_heatmap(langs, group_v), figures.language_bars(langs),
-                percent_columns(langs, ["score", "ci_low", "ci_high"]),
-                figures.category_bars(cats), percent_columns(cats, ["score"]),
-                figures.parity_chart(par), figures.parity_scatter(par),
-                percent_columns(par, ["mean", "best", "worst", "gap", "spread"]),
-                percent_columns(metrics, [c for c in metric_cols if c != "byte_perplexity"]),
-                figures.layer_chart(views.alignment_layers(store, f)),
-            )
+        outputs = {
+            "languages": [heatmap, bars, difficulty, lang_table],
+            "categories": [cat_plot, cat_table],
+            "parity": [parity_plot, parity_scatter, parity_table],
+            "compare": [cmp_plot, cmp_table],
+            "details": [metrics_table, layer_plot],
+        }
+        all_outputs = [o for name in SUBTABS for o in outputs[name]]
 
-        view_outputs = [heatmap, bars, lang_table, cat_plot, cat_table, parity_plot, parity_scatter, parity_table,
-                        metrics_table, layer_plot]
-        for comp in (models, task, group_by):
-            comp.change(update, [models, task, group_by], view_outputs, api_visibility="private")
+        def compute(name, f, group_v, a, b):
+            if name == "languages":
+                langs = views.per_language(store, f)
+                diff = views.language_difficulty(store, views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)},
+                                                                         "models": ()}))
+                return [figures.language_heatmap(langs, group_v), figures.language_bars(langs),
+                        figures.difficulty_chart(diff), percent_columns(langs, ["score", "ci_low", "ci_high"])]
+            if name == "categories":
+                cats = views.category_summary(store, f)
+                return [figures.category_bars(cats), percent_columns(cats, ["score"])]
+            if name == "parity":
+                par = views.parity(store, f)
+                return [figures.parity_chart(par.head(40)), figures.parity_scatter(par),
+                        percent_columns(par, ["mean", "best", "worst", "gap", "spread", "mother_tongue_effect"])]
+            if name == "compare":
+                if not a or not b:
+                    empty = views.compare(store, "", "", f)
+                    return [figures.compare_chart(empty, a or "A", b or "B"), empty]
+                cmp = views.compare(store, a, b, f)
+                return [figures.compare_chart(cmp, a, b), percent_columns(cmp, ["score_a", "score_b", "difference"])]
+            metrics = views.task_metrics(store, f)
+            cols = [c for c in metrics.columns if c not in ("model", "source", "task", "language", "language_name",
+                                                            "n_items", "byte_perplexity")]
+            return [percent_columns(metrics, cols), figures.layer_chart(views.alignment_layers(store, f))]
+
+        def update(active_v, *values):
+            *rest, group_v, a, b = values
+            f = filters_with_models(*rest)
+            out = []
+            for name in SUBTABS:
+                out += compute(name, f, group_v, a, b) if name == active_v else [gr.skip()] * len(outputs[name])
+            return out
+
+        update_inputs = [active, *inputs, group_by, model_a, model_b]
+        for comp in (models, group_by, model_a, model_b):
+            comp.change(update, update_inputs, all_outputs, api_visibility="private")
+        for subtab, name in ((t_lang, "languages"), (t_cat, "categories"), (t_par, "parity"), (t_cmp, "compare"),
+                             (t_det, "details")):
+            subtab.select(lambda n=name: n, None, active, api_visibility="private").then(
+                update, update_inputs, all_outputs, api_visibility="private")
 
         def runs_for(models_v):
             choices = []
@@ -119,9 +173,8 @@ def build(ctx) -> dict:
         dl_button.click(download_samples, [dl_model, dl_format], dl_file, api_name="download_samples")
 
         def load_choices():
-            lb = views.leaderboard(store)
-            top = lb.loc[lb["source"] == "evaluated", "model"].head(5).tolist() or lb["model"].head(5).tolist()
-            return (gr.update(choices=views.model_names(store), value=top),
-                    gr.update(choices=[ALL_TASKS] + views.task_names(store)))
+            names = views.model_names(store)
+            return (gr.update(choices=names), gr.update(choices=names), gr.update(choices=names))
 
-    return {"choices": (load_choices, [models, task])}
+    return {"tab": tab, "refresh": (update, update_inputs, all_outputs),
+            "choices": (load_choices, [models, model_a, model_b])}

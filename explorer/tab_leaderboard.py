@@ -1,4 +1,5 @@
-"""The Leaderboard tab: the ranked table, its filters, downloads and each model's provenance."""
+"""The Leaderboard tab: ranked table (ties where intervals overlap), column chooser, downloads,
+and each model's provenance."""
 
 from __future__ import annotations
 
@@ -6,75 +7,82 @@ import gradio as gr
 import pandas as pd
 
 from . import views
-from .downloads import export_table
+from .downloads_ui import download_row
+from .filter_bar import filters_from_values
 from .formatting import model_cell, percent_columns
 
-FIXED = ["rank", "model", "source", "average", "n_tasks", "n_languages", "parity_gap"]
-TRAILING = ["revision", "precision", "params_b", "date"]
+BASE_COLUMNS = ["rank", "model", "source", "average", "95% CI", "tasks", "languages", "parity gap", "params (B)",
+                "size", "revision", "precision", "date"]
+DEFAULT_HIDDEN = {"revision", "precision", "date", "size"}
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The leaderboard as shown: scores in %, model names linked to the Hub, short revisions."""
+def display_table(table: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The leaderboard as shown: scores in %, intervals, links to the Hub, missing cells empty."""
     if table.empty:
-        return pd.DataFrame(columns=FIXED + TRAILING)
-    task_cols = [c for c in table.columns if c not in FIXED + TRAILING + ["hub_url"]]
-    out = percent_columns(table, ["average", "parity_gap", *task_cols])
+        return pd.DataFrame(columns=[c for c in BASE_COLUMNS if not columns or c in columns])
+    fixed = set(views.LEADERBOARD_FIXED + views.LEADERBOARD_TRAILING)
+    task_cols = [c for c in table.columns if c not in fixed]
+    out = percent_columns(table, ["average", "ci_low", "ci_high", "parity_gap", *task_cols])
+    out["95% CI"] = [f"{lo:.1f}–{hi:.1f}" if pd.notna(lo) and pd.notna(hi) else "" for lo, hi in zip(out["ci_low"], out["ci_high"])]
     out["model"] = [model_cell(m, u) for m, u in zip(table["model"], table["hub_url"])]
     out["revision"] = out["revision"].fillna("").map(lambda r: r[:12])
     out["params_b"] = pd.to_numeric(out["params_b"], errors="coerce").round(2)
     out["date"] = pd.to_datetime(out["date"], utc=True, errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
     out = out.rename(columns={"parity_gap": "parity gap", "n_tasks": "tasks", "n_languages": "languages",
                               "params_b": "params (B)"})
-    return out.drop(columns=["hub_url"])
+    order = [c for c in BASE_COLUMNS if c in out.columns] + task_cols
+    if columns:
+        order = [c for c in order if c in columns or c in ("rank", "model")]
+    return out[order]
 
 
-def filters_from(search, tasks, languages, sources) -> views.Filters:
-    return views.Filters(tasks=list(tasks or []), languages=list(languages or []), sources=list(sources or []),
-                         search=search or "")
-
-
-def build(ctx) -> dict:
+def build(ctx, bar) -> dict:
     store = ctx.store
-    with gr.Tab("Leaderboard", id="leaderboard"):
+    with gr.Tab("Leaderboard", id="leaderboard") as tab:
         gr.Markdown(
-            "Scores are percentages. **average** is the mean over the model's tasks of each task's mean over "
-            "languages; **parity gap** is the mean, over tasks, of the best minus the worst language. "
-            "*reported* rows are published figures (see About for sources), never mixed with rows *evaluated* here. "
-            "Missing cells mean no result."
+            "Scores in %. **average**: mean over the model's tasks of each task's mean over the selected languages, "
+            "with a 95% interval; **rank**: 1 + the number of models whose interval lies entirely above this one, "
+            "so models that cannot be told apart share a rank. **parity gap**: best minus worst language, averaged "
+            "over tasks. *reported* rows are published figures (sources in About), never mixed with rows *evaluated* "
+            "here. Empty cells mean no result."
         )
         with gr.Row():
-            search = gr.Textbox(label="Search models", placeholder="name; another name", scale=2)
-            tasks = gr.Dropdown(label="Tasks", multiselect=True, choices=[], scale=2)
-            languages = gr.Dropdown(label="Languages", multiselect=True, choices=[], scale=2)
-            sources = gr.CheckboxGroup(label="Source", choices=["evaluated", "reported"], value=["evaluated", "reported"])
-        table = gr.Dataframe(label="Leaderboard", interactive=False, wrap=True, datatype="markdown", show_search="none",
-                             max_height=640, elem_id="leaderboard-table")
-        with gr.Row():
-            csv_btn = gr.DownloadButton("Download CSV", size="sm")
-            parquet_btn = gr.DownloadButton("Download Parquet", size="sm")
-            json_btn = gr.DownloadButton("Download JSON", size="sm")
+            columns = gr.CheckboxGroup(label="Columns", choices=[c for c in BASE_COLUMNS if c not in ("rank", "model")],
+                                       value=[c for c in BASE_COLUMNS if c not in DEFAULT_HIDDEN and c not in ("rank", "model")],
+                                       scale=4)
+            include_empty = gr.Checkbox(label="Include models without results for these filters", value=False, scale=1)
+        summary = gr.Markdown(elem_id="leaderboard-summary")
+        table = gr.Dataframe(label="Leaderboard", interactive=False, wrap=True, datatype="markdown",
+                             max_height=640, elem_id="leaderboard-table", pinned_columns=2)
+
+        def leaderboard_for(*values):
+            *filter_values, empty = values
+            return views.leaderboard(store, filters_from_values(*filter_values), include_empty=bool(empty))
+
+        download_row(ctx, "leaderboard", lambda *v: leaderboard_for(*v).drop(columns=["hub_url"]),
+                     bar.inputs + [include_empty], elem_id="download-leaderboard")
         with gr.Accordion("Model details and provenance", open=False):
             model_pick = gr.Dropdown(label="Model", choices=[], allow_custom_value=False)
-            provenance = gr.Dataframe(label="Runs behind the scores", interactive=False, wrap=True)
+            provenance = gr.Dataframe(label="Runs behind the scores: revision, task versions, items, truncations",
+                                      interactive=False, wrap=True)
 
-        def refresh(search_v, tasks_v, langs_v, sources_v):
-            lb = views.leaderboard(store, filters_from(search_v, tasks_v, langs_v, sources_v))
-            files = export_table(lb.drop(columns=["hub_url"], errors="ignore"), ctx.exports, "leaderboard")
-            shown = display_table(lb)
-            types = ["markdown" if c == "model" else "str" if shown[c].dtype == object or
-                     pd.api.types.is_string_dtype(shown[c]) else "number" for c in shown.columns]
-            return gr.Dataframe(value=shown, datatype=types), files["csv"], files["parquet"], files["json"]
+        def refresh(*values):
+            *filter_values, empty, cols = values
+            lb = leaderboard_for(*filter_values, empty)
+            shown = display_table(lb, cols)
+            types = ["markdown" if c == "model" else "number" if pd.api.types.is_numeric_dtype(shown[c]) else "str"
+                     for c in shown.columns]
+            missing = int(lb["average"].isna().sum()) if len(lb) else 0
+            text = f"{len(lb)} model entries" + (f" ({missing} without results for these filters)" if missing else "")
+            if store.loading:
+                text = f"{store.status()} {text}"
+            return gr.Dataframe(value=shown, datatype=types), text
 
-        def load_choices():
-            return (gr.update(choices=views.task_names(store)),
-                    gr.update(choices=views.language_options(store)),
-                    gr.update(choices=views.model_names(store)))
-
-        inputs = [search, tasks, languages, sources]
-        outputs = [table, csv_btn, parquet_btn, json_btn]
-        for comp in (tasks, languages, sources):
-            comp.change(refresh, inputs, outputs, api_visibility="private")
-        search.submit(refresh, inputs, outputs, api_visibility="private")
         model_pick.change(lambda m: views.model_provenance(store, m) if m else pd.DataFrame(), model_pick, provenance,
                           api_visibility="private")
-    return {"refresh": (refresh, inputs, outputs), "choices": (load_choices, [tasks, languages, model_pick])}
+        inputs = bar.inputs + [include_empty, columns]
+        for comp in (include_empty, columns):
+            comp.change(refresh, inputs, [table, summary], api_visibility="private")
+
+    return {"tab": tab, "refresh": (refresh, inputs, [table, summary]),
+            "choices": (lambda: gr.update(choices=views.model_names(store)), [model_pick])}

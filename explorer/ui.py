@@ -1,37 +1,44 @@
-"""Assembling the Gradio app from its tabs and API endpoints."""
+"""Assembling the Gradio app: the shared filters, the tabs, and the API endpoints."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from . import api, tab_about, tab_explore, tab_leaderboard, tab_queue, tab_submit
+from . import api, filter_bar, tab_about, tab_explore, tab_leaderboard, tab_queue, tab_submit
 from .context import AppContext
-
-CSS = """
-#leaderboard-table a { text-decoration: underline; }
-"""
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
     with gr.Blocks(title="Polyglot Leaderboard") as demo:
         gr.Markdown("# Polyglot Leaderboard\nHow open LLMs behave across languages, categories of content and "
                     "the gaps between languages.")
+        bar = filter_bar.build()
         with gr.Tabs():
-            lb = tab_leaderboard.build(ctx)
-            ex = tab_explore.build(ctx)
+            lb = tab_leaderboard.build(ctx, bar)
+            ex = tab_explore.build(ctx, bar)
             tab_submit.build(ctx)
             qu = tab_queue.build(ctx)
             tab_about.build(ctx)
         api.register(ctx)
 
-        def on_load():
-            ctx.store.refresh()
+        lb_refresh, lb_inputs, lb_outputs = lb["refresh"]
+        ex_update, ex_inputs, ex_outputs = ex["refresh"]
+        for comp in bar.inputs:
+            event = comp.submit if isinstance(comp, gr.Textbox) else comp.change
+            event(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
+            event(ex_update, ex_inputs, ex_outputs, api_visibility="private")
+        lb["tab"].select(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
+        ex["tab"].select(ex_update, ex_inputs, ex_outputs, api_visibility="private")
 
-        demo.load(on_load, None, None, api_visibility="private")
+        def on_load(request: gr.Request):
+            if not ctx.store.loading:
+                ctx.store.refresh()
+            return filter_bar.load_from_url(ctx.store, request)
+
+        loaded = demo.load(on_load, None, bar.inputs, api_visibility="private")
+        loaded.then(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
         for fn, outputs in (lb["choices"], ex["choices"]):
             demo.load(fn, None, outputs, api_visibility="private")
-        refresh, inputs, outputs = lb["refresh"]
-        demo.load(refresh, inputs, outputs, api_visibility="private")
         q_refresh, _, q_outputs = qu["refresh"]
         demo.load(q_refresh, None, q_outputs, api_visibility="private")
     return demo

@@ -1,184 +1,478 @@
 """Views: pure functions from filters to tables, over the results store.
 
-Each returns a pandas DataFrame (the same rows the UI shows, the API returns and the downloads
-contain). All user input reaches SQL as bound parameters, never as SQL text.
+Each returns a pandas DataFrame: the rows the UI shows, the API returns and the downloads contain.
+User input reaches SQL only as bound parameters. Results are cached per store version, so a view
+asked twice between two result updates is computed once.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 
 from evaluator.languages import AGGREGATE
+from evaluator.stats import Z95
+
+from .stats import holm, mcnemar_exact, paired_bootstrap_p, rank_with_ties
+from .store import CELL_AGGREGATE
 
 ENTRY = ["model", "revision", "precision", "source"]
+SIZE_BUCKETS = ["<1B", "1-3B", "3-8B", "8-20B", "20-75B", ">75B", "unknown"]
+SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '<1B' WHEN params_b < 3 THEN '1-3B'
+              WHEN params_b < 8 THEN '3-8B' WHEN params_b < 20 THEN '8-20B' WHEN params_b < 75 THEN '20-75B'
+              ELSE '>75B' END"""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Filters:
-    tasks: list[str] = field(default_factory=list)
-    languages: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    search: str = ""
-    models: list[str] = field(default_factory=list)
+    """What a view is restricted to; empty means no restriction. ``category`` "*" is the whole task."""
 
-    def where(self, alias: str = "") -> tuple[str, list]:
-        p = f"{alias}." if alias else ""
-        clauses, args = [], []
-        for col, values in (("task", self.tasks), ("language", self.languages), ("source", self.sources),
-                            ("model", self.models)):
-            if values:
-                clauses.append(f"{p}{col} IN ({','.join('?' * len(values))})")
-                args.extend(values)
-        terms = [t.strip() for t in (self.search or "").split(";") if t.strip()]
-        if terms:
-            clauses.append("(" + " OR ".join(f"{p}model ILIKE ? ESCAPE '\\'" for _ in terms) + ")")
-            args.extend(f"%{_escape_like(t)}%" for t in terms)
-        return (" AND ".join(clauses) or "TRUE"), args
+    tasks: tuple = ()
+    kinds: tuple = ()
+    category: str = "*"
+    languages: tuple = ()
+    scripts: tuple = ()
+    families: tuple = ()
+    tiers: tuple = ()
+    sources: tuple = ()
+    sizes: tuple = ()
+    models: tuple = ()
+    search: str = ""
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, (list, set)):
+                object.__setattr__(self, f.name, tuple(v))
+            elif v is None:
+                object.__setattr__(self, f.name, "*" if f.name == "category" else "" if f.name == "search" else ())
+        object.__setattr__(self, "category", self.category or "*")
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def language_filtered(self) -> bool:
+        return bool(self.languages or self.scripts or self.families or self.tiers)
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _in(column: str, values, clauses: list, args: list) -> None:
+    if values:
+        clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+        args.extend(values)
+
+
+def resolved_languages(store, f: Filters) -> tuple | None:
+    """The language codes the filters allow (None: all)."""
+    if not f.language_filtered:
+        return None
+
+    def compute():
+        clauses, args = [], []
+        _in("code", f.languages, clauses, args)
+        _in("script", f.scripts, clauses, args)
+        _in("family", f.families, clauses, args)
+        _in("tier", f.tiers, clauses, args)
+        codes = store.query(f"SELECT code FROM languages WHERE {' AND '.join(clauses)}", args)["code"].tolist()
+        # Codes outside the table (a benchmark's own) still match when asked for by name.
+        extra = [c for c in f.languages if c not in codes and not (f.scripts or f.families or f.tiers)]
+        return tuple(codes + extra)
+
+    return store.cached(("languages", f.key()), compute)
+
+
+def where(store, f: Filters, alias: str = "s", entry_only: bool = False) -> tuple[str, list]:
+    """SQL conditions (with their parameters) for a score table aliased ``alias``."""
+    p = f"{alias}."
+    clauses, args = [], []
+    _in(f"{p}source", f.sources, clauses, args)
+    _in(f"{p}model", f.models, clauses, args)
+    terms = [t.strip() for t in (f.search or "").split(";") if t.strip()]
+    if terms:
+        clauses.append("(" + " OR ".join(f"{p}model ILIKE ? ESCAPE '\\'" for _ in terms) + ")")
+        args.extend(f"%{_escape_like(t)}%" for t in terms)
+    if f.sizes:
+        clauses.append(f"{p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(f.sizes))}))"
+                       if "unknown" not in f.sizes else
+                       f"({p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(f.sizes))})) "
+                       f"OR {p}model NOT IN (SELECT model FROM model_sizes))")
+        args.extend(f.sizes)
+    if not entry_only:
+        _in(f"{p}task", f.tasks, clauses, args)
+        _in(f"{p}kind", f.kinds, clauses, args)
+        langs = resolved_languages(store, f)
+        if langs is not None:
+            if not langs:
+                clauses.append("FALSE")
+            else:
+                _in(f"{p}language", langs, clauses, args)
+    return (" AND ".join(clauses) or "TRUE"), args
+
+
+def _table(f: Filters) -> str:
+    return "lang_scores" if f.category == "*" else "cat_scores"
+
+
 def hub_url(model: str, hub_id: str | None = None) -> str | None:
     target = hub_id or model
-    if not target or target.startswith(("/", "~", ".")) or "/" not in target:
+    if not isinstance(target, str) or target.startswith(("/", "~", ".")) or "/" not in target:
         return None
     return f"https://huggingface.co/{target}"
 
 
-def task_scores(store, filters: Filters) -> pd.DataFrame:
-    """One row per (entry, task): mean over its languages (or the published aggregate)."""
-    where, args = filters.where()
+# -- leaderboard ------------------------------------------------------------------------------
+
+def task_scores(store, f: Filters) -> pd.DataFrame:
+    """One row per (model entry, task): mean over the selected languages, its standard error, gap."""
+    def compute():
+        if not f.language_filtered and f.category == "*":
+            w, args = where(store, f, "s")
+            return store.query(f"SELECT s.* FROM task_scores s WHERE {w}", args)
+        if f.category == "*":
+            langs = resolved_languages(store, f)
+            if not langs:
+                return store.query("SELECT * FROM task_scores WHERE FALSE")
+            entry_w, entry_args = where(store, Filters(sources=f.sources, models=f.models, search=f.search,
+                                                       sizes=f.sizes), "e", entry_only=True)
+            task_w, task_args = [], []
+            _in("t.task", f.tasks, task_w, task_args)
+            _in("t.kind", f.kinds, task_w, task_args)
+            return store.query(
+                f"""SELECT e.model, e.revision, e.precision, e.source, t.task, t.kind, c.score, c.se, c.n_languages,
+                           c.gap, c.n_items, c.date
+                    FROM ({CELL_AGGREGATE} FROM cells WHERE language IN ({','.join('?' * len(langs))})
+                          GROUP BY entry_id, task_id) c
+                    JOIN entries e USING (entry_id) JOIN task_ids t USING (task_id)
+                    WHERE {entry_w} {"AND " + " AND ".join(task_w) if task_w else ""}""",
+                [*langs, *entry_args, *task_args],
+            )
+        w, args = where(store, f, "s")
+        cat = [] if f.category == "*" else [f.category]
+        return store.query(
+            f"""SELECT s.model, s.revision, s.precision, s.source, s.task, any_value(s.kind) AS kind,
+                       coalesce(avg(s.value) FILTER (WHERE s.language <> '{AGGREGATE}'),
+                                any_value(s.value) FILTER (WHERE s.language = '{AGGREGATE}')) AS score,
+                       sqrt(sum(power((s.ci_high - s.ci_low) / {2 * Z95}, 2))) / count(*) AS se,
+                       count(*) FILTER (WHERE s.language <> '{AGGREGATE}') AS n_languages,
+                       CASE WHEN count(*) FILTER (WHERE s.language <> '{AGGREGATE}') > 1 THEN
+                            max(s.value) FILTER (WHERE s.language <> '{AGGREGATE}')
+                            - min(s.value) FILTER (WHERE s.language <> '{AGGREGATE}') END AS gap,
+                       sum(s.n_items) AS n_items, max(s.created_at) AS date
+                FROM {_table(f)} s WHERE s.higher_is_better AND {w} {"AND s.category = ?" if cat else ""}
+                GROUP BY ALL""",
+            args + cat,
+        )
+
+    return store.cached(("task_scores", f.key()), compute)
+
+
+def _entry_languages(store, f: Filters) -> pd.DataFrame:
+    if f.category == "*" and not f.tasks and not f.kinds:
+        w, args = where(store, f, "s")
+        return store.query(f"SELECT model, revision, precision, source, count(*) AS n_languages "
+                           f"FROM entry_lang_scores s WHERE {w} GROUP BY ALL", args)
+    w, args = where(store, f, "s")
+    cat = [] if f.category == "*" else [f.category]
     return store.query(
-        f"""
-        SELECT model, revision, precision, source, task,
-               coalesce(avg(value) FILTER (WHERE language <> '{AGGREGATE}'),
-                        any_value(value) FILTER (WHERE language = '{AGGREGATE}')) AS score,
-               count(DISTINCT language) FILTER (WHERE language <> '{AGGREGATE}') AS n_languages,
-               CASE WHEN count(DISTINCT language) FILTER (WHERE language <> '{AGGREGATE}') > 1 THEN
-                   max(value) FILTER (WHERE language <> '{AGGREGATE}') - min(value) FILTER (WHERE language <> '{AGGREGATE}')
-               END AS gap,
-               sum(n_items) AS n_items,
-               max(created_at) AS date
-        FROM lang_scores
-        WHERE higher_is_better AND {where}
-        GROUP BY ALL
-        """,
-        args,
+        f"""SELECT s.model, s.revision, s.precision, s.source, count(DISTINCT s.language) AS n_languages
+            FROM {_table(f)} s WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w}
+            {"AND s.category = ?" if cat else ""} GROUP BY ALL""",
+        args + cat,
     )
 
 
-def leaderboard(store, filters: Filters | None = None) -> pd.DataFrame:
-    """One row per model entry: average, per-task scores, languages covered, parity gap."""
-    filters = filters or Filters()
-    per_task = task_scores(store, filters)
-    columns = ["rank", "model", "source", "average", "n_tasks", "n_languages", "parity_gap", "revision",
-               "precision", "params_b", "date", "hub_url"]
-    if per_task.empty:
-        return pd.DataFrame(columns=columns)
-    langs = store.query(
-        f"SELECT model, revision, precision, source, count(DISTINCT language) AS n_languages FROM lang_scores "
-        f"WHERE higher_is_better AND language <> '{AGGREGATE}' AND {filters.where()[0]} GROUP BY ALL",
-        filters.where()[1],
-    )
-    wide = per_task.pivot_table(index=ENTRY, columns="task", values="score", aggfunc="first")
+LEADERBOARD_FIXED = ["rank", "model", "source", "average", "ci_low", "ci_high", "n_tasks", "n_languages", "parity_gap"]
+LEADERBOARD_TRAILING = ["revision", "precision", "params_b", "size", "date", "hub_url"]
+
+
+def leaderboard(store, f: Filters | None = None, include_empty: bool = False) -> pd.DataFrame:
+    """One row per model entry: rank (ties where intervals overlap), mean with 95% interval,
+    per-task scores, languages covered, parity gap. Missing results stay missing (NaN)."""
+    f = f or Filters()
+    return store.cached(("leaderboard", f.key(), include_empty), lambda: _leaderboard(store, f, include_empty))
+
+
+def _leaderboard(store, f: Filters, include_empty: bool) -> pd.DataFrame:
+    per_task = task_scores(store, f)
+    if per_task.empty and not include_empty:
+        return pd.DataFrame(columns=LEADERBOARD_FIXED + LEADERBOARD_TRAILING)
+    wide = per_task.pivot(index=ENTRY, columns="task", values="score")
     tasks = sorted(wide.columns)
-    summary = per_task.groupby(ENTRY, dropna=False).agg(
-        average=("score", "mean"), n_tasks=("task", "nunique"),
-        parity_gap=("gap", lambda s: s.dropna().mean() if s.notna().any() else np.nan),
-        date=("date", "max"),
-    )
+    per_task = per_task.assign(se2=per_task["se"] ** 2, has_se=per_task["se"].notna())
+    g = per_task.groupby(ENTRY, dropna=False)
+    summary = g.agg(average=("score", "mean"), n_tasks=("task", "nunique"), parity_gap=("gap", "mean"),
+                    date=("date", "max"), se2=("se2", "sum"), with_se=("has_se", "sum"))
+    # Standard error of a mean of independent task means; unknown if any task has no interval.
+    summary["se"] = np.where(summary["with_se"] == summary["n_tasks"], np.sqrt(summary["se2"]) / summary["n_tasks"], np.nan)
+    summary = summary.drop(columns=["se2", "with_se"])
     table = summary.join(wide, how="left").reset_index()
-    table = table.merge(langs, on=ENTRY, how="left")
+    if include_empty:
+        w, args = where(store, Filters(sources=f.sources, search=f.search, sizes=f.sizes, models=f.models), "s", True)
+        everyone = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
+        table = everyone.merge(table, on=ENTRY, how="left")
+        table["n_tasks"] = table["n_tasks"].fillna(0).astype(int)
+    table = table.merge(_entry_languages(store, f), on=ENTRY, how="left")
     table["n_languages"] = table["n_languages"].fillna(0).astype(int)
-    meta = store.query("SELECT model, hub_id, params_b FROM reported_models")
+    meta = store.query(f"SELECT model, hub_id, params_b, {SIZE_SQL} AS size FROM models")
     table = table.merge(meta, on="model", how="left")
-    requests = getattr(store, "model_params", lambda: {})()
-    table["params_b"] = table.apply(
-        lambda r: r["params_b"] if pd.notna(r["params_b"]) else requests.get(r["model"]), axis=1
-    )
+    table["size"] = table["size"].fillna("unknown")
+    table["ci_low"] = table["average"] - Z95 * table["se"]
+    table["ci_high"] = table["average"] + Z95 * table["se"]
+    lo = table["ci_low"].fillna(table["average"]).to_numpy()
+    hi = table["ci_high"].fillna(table["average"]).to_numpy()
+    table["rank"] = rank_with_ties(np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=-np.inf))
     table["hub_url"] = [hub_url(m, h if isinstance(h, str) else None) for m, h in zip(table["model"], table["hub_id"])]
-    table = table.sort_values(["average", "model"], ascending=[False, True], na_position="last").reset_index(drop=True)
-    table.insert(0, "rank", range(1, len(table) + 1))
-    return table[columns[:7] + tasks + columns[7:]]
+    table = table.sort_values(["rank", "average", "model"], ascending=[True, False, True], na_position="last")
+    return table[LEADERBOARD_FIXED + tasks + LEADERBOARD_TRAILING].reset_index(drop=True)
 
 
-def per_language(store, filters: Filters) -> pd.DataFrame:
-    """Model × language scores (mean over the selected tasks) with language metadata."""
-    where, args = filters.where("s")
-    return store.query(
-        f"""
-        SELECT s.model, s.source, s.language, coalesce(l.name, s.language) AS language_name,
-               l.script, l.family, l.tier, avg(s.value) AS score, count(DISTINCT s.task) AS n_tasks,
-               sum(s.n_items) AS n_items,
-               CASE WHEN count(*) = 1 THEN min(s.ci_low) END AS ci_low,
-               CASE WHEN count(*) = 1 THEN min(s.ci_high) END AS ci_high
-        FROM lang_scores s LEFT JOIN languages l ON l.code = s.language
-        WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {where}
-        GROUP BY ALL ORDER BY s.model, s.language
-        """,
-        args,
-    )
+# -- languages --------------------------------------------------------------------------------
+
+def _default_models(store, f: Filters, n: int = 10) -> tuple:
+    if f.models:
+        return f.models
+    lb = leaderboard(store, Filters(tasks=f.tasks, kinds=f.kinds, sources=f.sources, search=f.search, sizes=f.sizes))
+    return tuple(lb["model"].head(n))
 
 
-def per_category(store, filters: Filters) -> pd.DataFrame:
-    """Scores per task category (e.g. idiom, pun, holiday, concept), overall and per language."""
-    where, args = filters.where("s")
-    return store.query(
-        f"""
-        SELECT s.model, s.source, s.task, s.category, s.language, s.metric, s.value AS score, s.n_items,
-               s.ci_low, s.ci_high
-        FROM scores s
-        WHERE s."primary" AND s.category <> '*' AND {where}
-        ORDER BY s.model, s.task, s.category, s.language
-        """,
-        args,
-    )
+def per_language(store, f: Filters) -> pd.DataFrame:
+    """Model × language: mean over the selected tasks, 95% interval, language name, script, family, tier.
+    Without chosen models, the ten best of the leaderboard."""
+    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+
+    def compute():
+        w, args = where(store, f, "s")
+        if _by_language_only(f):
+            return store.query(
+                f"""SELECT s.model, s.source, s.language, coalesce(l.name, s.language) AS language_name,
+                           l.script, l.family, l.tier, s.score, s.ci_low, s.ci_high, s.n_tasks, s.n_items
+                    FROM entry_lang_scores s LEFT JOIN languages l ON l.code = s.language
+                    WHERE {w} ORDER BY s.model, language_name""",
+                args,
+            )
+        cat = [] if f.category == "*" else [f.category]
+        return store.query(
+            f"""SELECT s.model, s.source, s.language, coalesce(l.name, s.language) AS language_name,
+                       l.script, l.family, l.tier, avg(s.value) AS score,
+                       CASE WHEN count(*) = 1 THEN min(s.ci_low) ELSE avg(s.value)
+                            - {Z95} * sqrt(sum(power((s.ci_high - s.ci_low) / {2 * Z95}, 2))) / count(*) END AS ci_low,
+                       CASE WHEN count(*) = 1 THEN min(s.ci_high) ELSE avg(s.value)
+                            + {Z95} * sqrt(sum(power((s.ci_high - s.ci_low) / {2 * Z95}, 2))) / count(*) END AS ci_high,
+                       count(DISTINCT s.task) AS n_tasks, sum(s.n_items) AS n_items
+                FROM {_table(f)} s LEFT JOIN languages l ON l.code = s.language
+                WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} {"AND s.category = ?" if cat else ""}
+                GROUP BY ALL ORDER BY s.model, language_name""",
+            args + cat,
+        )
+
+    return store.cached(("per_language", f.key()), compute)
 
 
-def category_summary(store, filters: Filters) -> pd.DataFrame:
+def _by_language_only(f: Filters) -> bool:
+    """True when the per-language means over all tasks (a materialised table) answer the view."""
+    return not f.tasks and not f.kinds and f.category == "*"
+
+
+def language_difficulty(store, f: Filters) -> pd.DataFrame:
+    """Languages ranked by difficulty: the mean score of every model in the selection, lowest first."""
+    def compute():
+        w, args = where(store, f, "s")
+        if _by_language_only(f):
+            return store.query(
+                f"""SELECT s.language, coalesce(l.name, s.language) AS language_name, l.script, l.family, l.tier,
+                           avg(s.score) AS mean_score, stddev_pop(s.score) AS spread, count(*) AS n_models,
+                           max(s.n_tasks) AS n_tasks
+                    FROM entry_lang_scores s LEFT JOIN languages l ON l.code = s.language
+                    WHERE {w} GROUP BY ALL ORDER BY mean_score ASC""",
+                args,
+            )
+        cat = [] if f.category == "*" else [f.category]
+        return store.query(
+            f"""SELECT s.language, coalesce(l.name, s.language) AS language_name, l.script, l.family, l.tier,
+                       avg(s.value) AS mean_score, stddev_pop(s.value) AS spread, count(DISTINCT s.model) AS n_models,
+                       count(DISTINCT s.task) AS n_tasks
+                FROM {_table(f)} s LEFT JOIN languages l ON l.code = s.language
+                WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} {"AND s.category = ?" if cat else ""}
+                GROUP BY ALL ORDER BY mean_score ASC""",
+            args + cat,
+        )
+
+    return store.cached(("difficulty", f.key()), compute)
+
+
+# -- categories -------------------------------------------------------------------------------
+
+def per_category(store, f: Filters) -> pd.DataFrame:
+    """Scores per category (idiom, pun, holiday, concept, CS/CA, turn, ...) and language."""
+    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+
+    def compute():
+        w, args = where(store, f, "s")
+        return store.query(
+            f"""SELECT s.model, s.source, s.task, s.category, s.language, s.metric, s.value AS score, s.n_items,
+                       s.ci_low, s.ci_high
+                FROM cat_scores s WHERE s."primary" AND {w} ORDER BY s.model, s.task, s.category, s.language""",
+            args,
+        )
+
+    return store.cached(("per_category", f.key()), compute)
+
+
+def category_summary(store, f: Filters) -> pd.DataFrame:
     """Per model, task and category: the mean over languages."""
-    cats = per_category(store, filters)
+    cats = per_category(store, f)
     if cats.empty:
         return pd.DataFrame(columns=["model", "source", "task", "category", "score", "n_languages", "n_items"])
     return (cats.groupby(["model", "source", "task", "category"], as_index=False)
             .agg(score=("score", "mean"), n_languages=("language", "nunique"), n_items=("n_items", "sum")))
 
 
-def parity(store, filters: Filters) -> pd.DataFrame:
-    """Per model: best and worst language, gap, spread across languages, worst/best ratio, mean."""
-    langs = per_language(store, filters)
-    cols = ["model", "source", "mean", "best_language", "best", "worst_language", "worst", "gap", "spread",
-            "worst_best_ratio", "n_languages"]
-    if langs.empty:
-        return pd.DataFrame(columns=cols)
-    rows = []
-    for (model, source), g in langs.groupby(["model", "source"]):
-        g = g.dropna(subset=["score"])
-        if g.empty:
-            continue
-        best, worst = g.loc[g["score"].idxmax()], g.loc[g["score"].idxmin()]
-        rows.append({
-            "model": model, "source": source, "mean": g["score"].mean(),
-            "best_language": best["language_name"], "best": best["score"],
-            "worst_language": worst["language_name"], "worst": worst["score"],
-            "gap": best["score"] - worst["score"],
-            "spread": float(g["score"].std(ddof=0)) if len(g) > 1 else 0.0,
-            "worst_best_ratio": worst["score"] / best["score"] if best["score"] > 0 else math.nan,
-            "n_languages": len(g),
-        })
-    return pd.DataFrame(rows, columns=cols).sort_values("mean", ascending=False).reset_index(drop=True)
+# -- parity -----------------------------------------------------------------------------------
 
+PARITY_COLUMNS = ["model", "source", "mean", "best_language", "best", "worst_language", "worst", "gap", "spread",
+                  "worst_best_ratio", "n_languages", "mother_tongue_effect"]
+
+
+def parity(store, f: Filters) -> pd.DataFrame:
+    """Per model: best and worst language, gap, spread (std), worst/best ratio, mean, and the MultiLoKo
+    mother-tongue effect where the data allows. A small gap with a low mean is not parity: both shown."""
+    def compute():
+        w, args = where(store, f, "s")
+        cat = [] if f.category == "*" else [f.category]
+        if _by_language_only(f):
+            per_lang = f"SELECT s.model, s.source, s.language, s.score AS v FROM entry_lang_scores s WHERE {w}"
+            params = args
+        else:
+            per_lang = f"""SELECT s.model, s.source, s.language, avg(s.value) AS v FROM {_table(f)} s
+                           WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w}
+                           {"AND s.category = ?" if cat else ""} GROUP BY ALL"""
+            params = args + cat
+        table = store.query(
+            f"""WITH per_lang AS ({per_lang})
+                SELECT p.model, p.source, avg(p.v) AS mean,
+                       arg_max(coalesce(l.name, p.language), p.v) AS best_language, max(p.v) AS best,
+                       arg_min(coalesce(l.name, p.language), p.v) AS worst_language, min(p.v) AS worst,
+                       max(p.v) - min(p.v) AS gap, stddev_pop(p.v) AS spread,
+                       CASE WHEN max(p.v) > 0 THEN min(p.v) / max(p.v) END AS worst_best_ratio,
+                       count(*) AS n_languages
+                FROM per_lang p LEFT JOIN languages l ON l.code = p.language
+                GROUP BY p.model, p.source ORDER BY mean DESC""",
+            params,
+        )
+        mte = mother_tongue_effect(store, f)
+        table = table.merge(mte, on=["model", "source"], how="left")
+        return table[PARITY_COLUMNS]
+
+    return store.cached(("parity", f.key()), compute)
+
+
+def mother_tongue_effect(store, f: Filters) -> pd.DataFrame:
+    """MultiLoKo's MTE: score on local questions minus on their English translation, mean over languages.
+    Evaluated runs give it from their per-category scores; reported figures carry it directly."""
+    w, args = where(store, Filters(sources=f.sources, search=f.search, models=f.models, sizes=f.sizes), "s", True)
+    evaluated = store.query(
+        f"""WITH c AS (
+                SELECT s.model, s.source, s.language,
+                       any_value(s.value) FILTER (WHERE s.category = 'local') AS local_v,
+                       any_value(s.value) FILTER (WHERE s.category = 'english_translation') AS english_v
+                FROM cat_scores s WHERE s.task = 'multiloko' AND {w} GROUP BY ALL)
+            SELECT model, source, avg(local_v - english_v) AS mother_tongue_effect FROM c
+            WHERE local_v IS NOT NULL AND english_v IS NOT NULL GROUP BY ALL""",
+        args,
+    )
+    reported = store.query(
+        f"""SELECT s.model, s.source, any_value(s.value) AS mother_tongue_effect FROM metric_scores s
+            WHERE s.task = 'multiloko_test' AND s.metric = 'mte' AND {w} GROUP BY ALL""",
+        args,
+    )
+    return pd.concat([evaluated, reported], ignore_index=True).drop_duplicates(["model", "source"])
+
+
+# -- comparing two models -----------------------------------------------------------------------
+
+COMPARE_COLUMNS = ["task", "language", "language_name", "n_items", "score_a", "score_b", "difference", "method",
+                   "p_value", "p_holm", "significant"]
+
+
+def compare(store, model_a: str, model_b: str, f: Filters | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Per task and language, A − B with a paired test over the items both answered (McNemar's exact
+    test for 0/1 scores, a paired bootstrap otherwise); p-values Holm-corrected over all cells."""
+    f = f or Filters()
+    return store.cached(("compare", model_a, model_b, f.key(), alpha), lambda: _compare(store, model_a, model_b, f, alpha))
+
+
+def _sample_files(store, model: str, tasks: tuple = ()) -> list[str]:
+    files = []
+    for r in store.query("SELECT folder, info FROM runs WHERE model = ?", [model]).itertuples():
+        for task in (json.loads(r.info).get("tasks") or {}):
+            path = store.layout.run_dir(r.folder) / f"samples-{task}.parquet"
+            if path.is_file() and (not tasks or task in tasks):
+                files.append(str(path))
+    return files
+
+
+def _compare(store, model_a, model_b, f, alpha):
+    fa, fb = _sample_files(store, model_a, f.tasks), _sample_files(store, model_b, f.tasks)
+    langs = resolved_languages(store, f)
+    rows = []
+    if fa and fb:
+        lang_clause = f"AND a.language IN ({','.join('?' * len(langs))})" if langs else ""
+        pairs = store.query(
+            f"""SELECT a.task, a.language, a.item_id, a.turn, a.score AS a, b.score AS b
+                FROM read_parquet(?, union_by_name=true) a
+                JOIN read_parquet(?, union_by_name=true) b USING (task, language, item_id, turn)
+                WHERE TRUE {lang_clause}""",
+            [fa, fb, *(langs or [])],
+        )
+        for (task, language), g in pairs.groupby(["task", "language"]):
+            a, b = g["a"].to_numpy(float), g["b"].to_numpy(float)
+            binary = np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()
+            p = mcnemar_exact(int(((a == 1) & (b == 0)).sum()), int(((a == 0) & (b == 1)).sum())) if binary \
+                else paired_bootstrap_p(a, b)
+            rows.append({"task": task, "language": language, "n_items": len(g), "score_a": a.mean(), "score_b": b.mean(),
+                         "difference": a.mean() - b.mean(), "method": "McNemar (exact)" if binary else "paired bootstrap",
+                         "p_value": p})
+    if not rows:
+        # Without per-sample rows on both sides (e.g. reported figures): unpaired, from the intervals.
+        w, args = where(store, f, "s")
+        cells = store.query(
+            f"""SELECT s.task, s.language, s.model, s.value, (s.ci_high - s.ci_low) / {2 * Z95} AS se, s.n_items
+                FROM lang_scores s WHERE s.model IN (?, ?) AND s.language <> '{AGGREGATE}' AND {w}""",
+            [model_a, model_b, *args],
+        )
+        for (task, language), g in cells.groupby(["task", "language"]):
+            if set(g["model"]) != {model_a, model_b}:
+                continue
+            ra, rb = g[g["model"] == model_a].iloc[0], g[g["model"] == model_b].iloc[0]
+            se = math.sqrt((ra["se"] or 0) ** 2 + (rb["se"] or 0) ** 2) if pd.notna(ra["se"]) and pd.notna(rb["se"]) else None
+            z = (ra["value"] - rb["value"]) / se if se else None
+            p = math.erfc(abs(z) / math.sqrt(2)) if z is not None else float("nan")
+            rows.append({"task": task, "language": language, "n_items": int(min(ra["n_items"] or 0, rb["n_items"] or 0)),
+                         "score_a": ra["value"], "score_b": rb["value"], "difference": ra["value"] - rb["value"],
+                         "method": "unpaired z (no per-sample rows)" if se else "no interval", "p_value": p})
+    if not rows:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    out = pd.DataFrame(rows)
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    out["significant"] = out["p_holm"] < alpha
+    names = store.query("SELECT code, name FROM languages")
+    out = out.merge(names.rename(columns={"code": "language", "name": "language_name"}), on="language", how="left")
+    out["language_name"] = out["language_name"].fillna(out["language"])
+    return out[COMPARE_COLUMNS].sort_values(["task", "language_name"]).reset_index(drop=True)
+
+
+# -- one model --------------------------------------------------------------------------------
 
 def model_results(store, model: str) -> dict:
     """Per-language and per-category scores of one model, every task (for the API)."""
-    f = Filters(models=[model])
     langs = store.query(
         """SELECT s.source, s.revision, s.precision, s.task, s.task_version, s.language,
                   coalesce(l.name, s.language) AS language_name, s.metric, s.value AS score, s.n_items,
@@ -187,11 +481,16 @@ def model_results(store, model: str) -> dict:
            WHERE s.model = ? ORDER BY s.task, s.language""",
         [model],
     )
-    return {"model": model, "per_language": langs, "per_category": per_category(store, f)}
+    cats = store.query(
+        """SELECT s.source, s.task, s.category, s.language, s.metric, s.value AS score, s.n_items, s.ci_low, s.ci_high
+           FROM cat_scores s WHERE s.model = ? AND s."primary" ORDER BY s.task, s.category, s.language""",
+        [model],
+    )
+    return {"model": model, "per_language": langs, "per_category": cats}
 
 
 def model_provenance(store, model: str) -> pd.DataFrame:
-    """Runs of a model: revision, precision, dtype, suite, engine, and per task its version and items."""
+    """Runs of a model: revision, precision, suite, engine, and per task its version, items and truncations."""
     runs = store.query("SELECT * FROM runs WHERE model = ? ORDER BY finished_at DESC", [model])
     rows = []
     for r in runs.itertuples():
@@ -202,25 +501,62 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,
                 "task": task, "task_version": t.get("version"), "n_items": t.get("n_items"),
                 "n_truncated": t.get("n_truncated"), "languages": len(t.get("languages", [])),
-                "finished_at": r.finished_at, "device": r.device,
+                "data": (t.get("dataset") or {}).get("origin", ""), "finished_at": r.finished_at, "device": r.device,
             })
     if not rows:
-        cites = store.query(
-            "SELECT DISTINCT task, task_version, citation FROM scores WHERE model = ? AND source = 'reported'", [model]
-        )
-        return cites
+        return store.query(
+            "SELECT DISTINCT task, task_version, citation FROM scores WHERE model = ? AND source = 'reported'", [model])
     return pd.DataFrame(rows)
+
+
+def task_metrics(store, f: Filters) -> pd.DataFrame:
+    """Every metric of the selected tasks per model and language (directions, strict/loose, ...)."""
+    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    w, args = where(store, f, "s")
+    long = store.query(
+        f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
+                   s.metric, s.value, s.n_items
+            FROM (SELECT * FROM lang_scores UNION ALL SELECT * FROM metric_scores) s
+            LEFT JOIN languages l ON l.code = s.language WHERE {w}""",
+        args,
+    )
+    if long.empty:
+        return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
+    wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
+                            values="value", aggfunc="first").reset_index()
+    n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
+    return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+
+
+def alignment_layers(store, f: Filters) -> pd.DataFrame:
+    """Cross-lingual alignment per layer (MEXA), from the details of alignment scores."""
+    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    w, args = where(store, f, "s")
+    df = store.query(f"SELECT s.model, s.task, s.language, s.details FROM lang_scores s WHERE s.kind = 'alignment' AND {w}",
+                     args)
+    rows = []
+    for r in df.itertuples():
+        per_layer = json.loads(r.details or "{}").get("per_layer") or []
+        rows += [{"model": r.model, "task": r.task, "language": r.language, "layer": i, "alignment": v}
+                 for i, v in enumerate(per_layer)]
+    return pd.DataFrame(rows, columns=["model", "task", "language", "layer", "alignment"])
+
+
+# -- samples ----------------------------------------------------------------------------------
+
+SAMPLE_COLUMNS = ["item_id", "language", "category", "turn", "prompt", "choices", "choice_loglik", "generation", "gold",
+                  "prediction", "score", "metric", "truncated", "details"]
 
 
 def samples(store, run_id: str, task: str, language: str | None = None, category: str | None = None,
             wrong_only: bool = False, page: int = 1, page_size: int = 20) -> tuple[pd.DataFrame, int]:
     """A page of the per-sample rows behind one cell; returns (rows, total matching)."""
     run_dir = store.run_dir(run_id)
-    if run_dir is None:
-        return pd.DataFrame(), 0
+    if run_dir is None or task not in _run_tasks(store, run_id):
+        return pd.DataFrame(columns=SAMPLE_COLUMNS), 0
     path = run_dir / f"samples-{task}.parquet"
-    if not path.is_file() or task not in _run_tasks(store, run_id):
-        return pd.DataFrame(), 0
+    if not path.is_file():
+        return pd.DataFrame(columns=SAMPLE_COLUMNS), 0
     clauses, args = ["TRUE"], []
     if language:
         clauses.append("language = ?")
@@ -230,17 +566,18 @@ def samples(store, run_id: str, task: str, language: str | None = None, category
         args.append(category)
     if wrong_only:
         clauses.append("score < 1")
-    where = " AND ".join(clauses)
+    cond = " AND ".join(clauses)
     page_size = max(1, min(int(page_size), 200))
     offset = max(0, int(page) - 1) * page_size
-    total = int(store.query(f"SELECT count(*) AS n FROM read_parquet(?) WHERE {where}", [str(path), *args])["n"].iloc[0])
     rows = store.query(
-        f"""SELECT item_id, language, category, turn, prompt, choices, choice_loglik, generation, gold, prediction,
-                   score, metric, truncated, details
-            FROM read_parquet(?) WHERE {where} ORDER BY language, item_id, turn LIMIT ? OFFSET ?""",
+        f"""SELECT {', '.join(SAMPLE_COLUMNS)}, count(*) OVER () AS total_rows FROM read_parquet(?)
+            WHERE {cond} ORDER BY language, item_id, turn LIMIT ? OFFSET ?""",
         [str(path), *args, page_size, offset],
     )
-    return rows, total
+    if rows.empty:
+        total = int(store.query(f"SELECT count(*) AS n FROM read_parquet(?) WHERE {cond}", [str(path), *args])["n"].iloc[0])
+        return rows.drop(columns=["total_rows"]), total
+    return rows.drop(columns=["total_rows"]), int(rows["total_rows"].iloc[0])
 
 
 def _run_tasks(store, run_id: str) -> set[str]:
@@ -250,34 +587,9 @@ def _run_tasks(store, run_id: str) -> set[str]:
     return set((json.loads(runs["info"].iloc[0]).get("tasks") or {}).keys())
 
 
-def model_names(store) -> list[str]:
-    return store.query("SELECT DISTINCT model FROM lang_scores ORDER BY model")["model"].tolist()
-
-
-def task_names(store) -> list[str]:
-    return store.query("SELECT DISTINCT task FROM lang_scores WHERE higher_is_better ORDER BY task")["task"].tolist()
-
-
-def language_options(store) -> list[tuple[str, str]]:
-    df = store.query(
-        f"""SELECT DISTINCT s.language, coalesce(l.name, s.language) AS name FROM lang_scores s
-            LEFT JOIN languages l ON l.code = s.language WHERE s.language <> '{AGGREGATE}' ORDER BY name"""
-    )
-    return [(f"{n} ({c})", c) for c, n in zip(df["language"], df["name"])]
-
-
-def runs_of(store, model: str) -> pd.DataFrame:
-    return store.query("SELECT run_id, revision, precision, finished_at FROM runs WHERE model = ? ORDER BY finished_at DESC", [model])
-
-
 def model_samples(store, model: str) -> pd.DataFrame:
     """Every per-sample row behind a model's evaluated scores (all its runs, all tasks)."""
-    files = []
-    for r in store.query("SELECT run_id, folder, info FROM runs WHERE model = ?", [model]).itertuples():
-        for task in (json.loads(r.info).get("tasks") or {}):
-            path = store.layout.run_dir(r.folder) / f"samples-{task}.parquet"
-            if path.is_file():
-                files.append(str(path))
+    files = _sample_files(store, model)
     if not files:
         return pd.DataFrame()
     return store.query(
@@ -289,35 +601,43 @@ def model_samples(store, model: str) -> pd.DataFrame:
     )
 
 
-def task_metrics(store, filters: Filters) -> pd.DataFrame:
-    """Every metric of the selected tasks per model and language (directions, strict/loose, ...)."""
-    where, args = filters.where("s")
-    long = store.query(
-        f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
-                   s.metric, s.value, s.n_items
-            FROM scores s LEFT JOIN languages l ON l.code = s.language
-            WHERE s.category = '*' AND {where}""",
-        args,
-    )
-    if long.empty:
-        return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
-    wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
-                            values="value", aggfunc="first").reset_index()
-    n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
-    return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+# -- choices for the filters ------------------------------------------------------------------
+
+def model_names(store) -> list[str]:
+    return store.cached(("model_names",), lambda: store.query(
+        "SELECT DISTINCT model FROM task_scores ORDER BY model"))["model"].tolist()
 
 
-def alignment_layers(store, filters: Filters) -> pd.DataFrame:
-    """Cross-lingual alignment per layer (MEXA), from the details of alignment scores."""
-    where, args = filters.where("s")
-    df = store.query(
-        f"""SELECT s.model, s.task, s.language, s.details FROM scores s
-            WHERE s.kind = 'alignment' AND s."primary" AND s.category = '*' AND {where}""",
-        args,
-    )
-    rows = []
-    for r in df.itertuples():
-        per_layer = json.loads(r.details or "{}").get("per_layer") or []
-        rows += [{"model": r.model, "task": r.task, "language": r.language, "layer": i, "alignment": v}
-                 for i, v in enumerate(per_layer)]
-    return pd.DataFrame(rows, columns=["model", "task", "language", "layer", "alignment"])
+def task_names(store) -> list[str]:
+    return store.cached(("task_names",), lambda: store.query(
+        "SELECT DISTINCT task FROM task_scores ORDER BY task"))["task"].tolist()
+
+
+def filter_options(store) -> dict[str, list]:
+    """Values offered by each filter (from what the store holds)."""
+    def compute():
+        langs = store.query(
+            f"""SELECT DISTINCT s.language AS code, coalesce(l.name, s.language) AS name, l.script, l.family, l.tier
+                FROM (SELECT DISTINCT language FROM lang_scores) s LEFT JOIN languages l ON l.code = s.language
+                WHERE s.language <> '{AGGREGATE}' ORDER BY name""")
+        cats = store.query("SELECT DISTINCT category FROM cat_scores ORDER BY category")["category"].tolist()
+        kinds = store.query("SELECT DISTINCT kind FROM task_scores ORDER BY kind")["kind"].tolist()
+        return {
+            "tasks": task_names(store), "kinds": kinds, "categories": ["*"] + cats,
+            "languages": [(f"{n} ({c})", c) for c, n in zip(langs["code"], langs["name"])],
+            "scripts": sorted(x for x in langs["script"].dropna().unique()),
+            "families": sorted(x for x in langs["family"].dropna().unique()),
+            "tiers": [t for t in ("high", "mid", "low", "extremely low") if t in set(langs["tier"].dropna())],
+            "sources": ["evaluated", "reported"], "sizes": SIZE_BUCKETS,
+        }
+
+    return store.cached(("filter_options",), compute)
+
+
+def language_options(store) -> list[tuple[str, str]]:
+    return filter_options(store)["languages"]
+
+
+def runs_of(store, model: str) -> pd.DataFrame:
+    return store.query("SELECT run_id, revision, precision, finished_at FROM runs WHERE model = ? ORDER BY finished_at DESC",
+                       [model])

@@ -1,0 +1,248 @@
+"""Every explorer view against numbers computed by hand on a tiny fixture.
+
+The fixture has ties, missing cells and a model with a single language."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from evaluator.results import SAMPLE_SCHEMA, SCORE_SCHEMA, write_table
+from explorer import views as V
+from explorer.stats import holm, mcnemar_exact, rank_with_ties
+from explorer.store import ResultStore
+from explorer.url_state import from_query, to_query
+
+N = 100
+Z = 1.959963984540054
+SCORES = {  # model -> task -> language -> accuracy (N items each)
+    "org/A": {"t1": {"eng_Latn": 0.8, "fra_Latn": 0.6, "deu_Latn": 0.4}, "t2": {"eng_Latn": 0.5, "fra_Latn": 0.7}},
+    "org/B": {"t1": {"eng_Latn": 0.9, "fra_Latn": 0.5}},
+    "org/C": {"t1": {"eng_Latn": 0.3}},
+    "org/D": {"t1": {"eng_Latn": 0.8, "fra_Latn": 0.6, "deu_Latn": 0.4}, "t2": {"eng_Latn": 0.5, "fra_Latn": 0.7}},
+}
+
+
+def wilson(p, n):
+    """Written out independently of evaluator.stats."""
+    a = p + Z ** 2 / (2 * n)
+    b = Z * math.sqrt(p * (1 - p) / n + Z ** 2 / (4 * n ** 2))
+    return (a - b) / (1 + Z ** 2 / n), (a + b) / (1 + Z ** 2 / n)
+
+
+def se_of(p):
+    lo, hi = wilson(p, N)
+    return (hi - lo) / (2 * Z)
+
+
+def _write(results, model, per_task, created, samples=None):
+    run_id = model.split("/")[1]
+    run = results / run_id
+    rows = []
+    for task, langs in per_task.items():
+        for lang, p in langs.items():
+            lo, hi = wilson(p, N)
+            base = dict(run_id=run_id, source="evaluated", model=model, revision="r1", precision="float32",
+                        suite="test", suite_version="1", task=task, task_version="1", kind="multiple_choice",
+                        language=lang, metric="acc", n_items=N, primary=True, higher_is_better=True,
+                        engine_version="1", created_at=created, citation="", details={})
+            rows.append({**base, "category": "*", "value": p, "ci_low": lo, "ci_high": hi})
+            rows.append({**base, "category": "idiom", "value": p / 2, "ci_low": None, "ci_high": None, "n_items": 10})
+            rows.append({**base, "category": "*", "metric": "acc_norm_char", "primary": False, "value": p - 0.1,
+                         "ci_low": None, "ci_high": None})
+    write_table(run / "scores.parquet", rows, SCORE_SCHEMA)
+    tasks = {t: {"version": "1", "kind": "multiple_choice", "n_items": N * len(l), "languages": sorted(l)}
+             for t, l in per_task.items()}
+    (run / "run.json").write_text(json.dumps({"run_id": run_id, "model": model, "revision": "r1", "precision": "float32",
+                                              "tasks": tasks, "finished_at": created.isoformat()}))
+    if samples is not None:
+        write_table(run / "samples-t1.parquet", [
+            dict(run_id=run_id, model=model, task="t1", language="eng_Latn", category="idiom", item_id=f"i{k:02d}",
+                 turn=0, prompt="p", gold="a", prediction="a" if s else "b", score=float(s), metric="acc",
+                 truncated=False, details={}, created_at=created)
+            for k, s in enumerate(samples)], SAMPLE_SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("views")
+    created = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    # Paired items for org/A vs org/D on t1/eng: 8 only A right, 2 only D right, 10 both right.
+    a = [1] * 8 + [0] * 2 + [1] * 10
+    d = [0] * 8 + [1] * 2 + [1] * 10
+    for model, per_task in SCORES.items():
+        _write(root / "results", model, per_task, created,
+               samples=a if model == "org/A" else d if model == "org/D" else None)
+    s = ResultStore(root, include_reported=False, persistent=False)
+    yield s
+    s.close()
+
+
+def test_leaderboard_by_hand(store):
+    lb = V.leaderboard(store).set_index("model")
+    assert lb.loc["org/A", "t1"] == pytest.approx(0.6) and lb.loc["org/A", "t2"] == pytest.approx(0.6)
+    assert lb.loc["org/A", "average"] == pytest.approx(0.6)
+    assert lb.loc["org/A", "parity_gap"] == pytest.approx((0.4 + 0.2) / 2)
+    assert lb.loc["org/A", "n_languages"] == 3 and lb.loc["org/A", "n_tasks"] == 2
+    assert lb.loc["org/B", "average"] == pytest.approx(0.7) and np.isnan(lb.loc["org/B", "t2"])  # missing, not 0
+    assert lb.loc["org/C", "n_languages"] == 1 and np.isnan(lb.loc["org/C", "parity_gap"])  # a single language
+    assert set(lb.index) == set(SCORES)  # nobody dropped
+
+
+def test_interval_of_the_average_by_hand(store):
+    lb = V.leaderboard(store).set_index("model")
+    se_t1 = math.sqrt(sum(se_of(p) ** 2 for p in (0.8, 0.6, 0.4))) / 3
+    se_t2 = math.sqrt(sum(se_of(p) ** 2 for p in (0.5, 0.7))) / 2
+    se = math.sqrt(se_t1 ** 2 + se_t2 ** 2) / 2
+    assert lb.loc["org/A", "ci_low"] == pytest.approx(0.6 - Z * se, abs=1e-9)
+    assert lb.loc["org/A", "ci_high"] == pytest.approx(0.6 + Z * se, abs=1e-9)
+
+
+def test_ranks_share_places_where_intervals_overlap(store):
+    lb = V.leaderboard(store).set_index("model")
+    lows, highs = lb["ci_low"].to_numpy(), lb["ci_high"].to_numpy()
+    for m in lb.index:
+        expected = 1 + sum(1 for other_low in lows if other_low > lb.loc[m, "ci_high"])
+        assert lb.loc[m, "rank"] == expected
+    assert lb.loc["org/A", "rank"] == lb.loc["org/D", "rank"]  # identical results: tied
+    assert lb.loc["org/C", "rank"] > lb.loc["org/B", "rank"]
+
+
+def test_rank_rule_on_its_own():
+    assert rank_with_ties(np.array([0.7, 0.5, 0.1]), np.array([0.9, 0.8, 0.2])).tolist() == [1, 1, 3]
+
+
+def test_language_filter_changes_the_scores(store):
+    lb = V.leaderboard(store, V.Filters(languages=["fra_Latn"])).set_index("model")
+    assert lb.loc["org/A", "average"] == pytest.approx((0.6 + 0.7) / 2)
+    assert lb.loc["org/B", "average"] == pytest.approx(0.5)
+    assert "org/C" not in lb.index
+    with_empty = V.leaderboard(store, V.Filters(languages=["fra_Latn"]), include_empty=True).set_index("model")
+    assert np.isnan(with_empty.loc["org/C", "average"])  # shown as missing when asked for
+
+
+def test_script_family_and_tier_filters_resolve_through_the_language_table(store):
+    germanic = V.leaderboard(store, V.Filters(families=["Indo-European"], languages=["deu_Latn"])).set_index("model")
+    assert list(germanic.index) in (["org/A", "org/D"], ["org/D", "org/A"])
+    assert germanic.loc["org/A", "t1"] == pytest.approx(0.4)
+    assert V.leaderboard(store, V.Filters(scripts=["Cyrl"])).empty
+
+
+def test_category_filter_uses_category_scores(store):
+    lb = V.leaderboard(store, V.Filters(category="idiom")).set_index("model")
+    assert lb.loc["org/A", "t1"] == pytest.approx(0.3)  # (0.4 + 0.3 + 0.2) / 3
+
+
+def test_per_language_by_hand(store):
+    pl = V.per_language(store, V.Filters(models=["org/A"])).set_index("language")
+    assert pl.loc["eng_Latn", "score"] == pytest.approx(0.65) and pl.loc["eng_Latn", "n_tasks"] == 2
+    assert pl.loc["deu_Latn", "score"] == pytest.approx(0.4)
+    assert pl.loc["fra_Latn", "language_name"] == "French"
+    single = V.per_language(store, V.Filters(models=["org/A"], tasks=["t1"])).set_index("language")
+    lo, hi = wilson(0.8, N)
+    assert single.loc["eng_Latn", "ci_low"] == pytest.approx(lo) and single.loc["eng_Latn", "ci_high"] == pytest.approx(hi)
+
+
+def test_parity_by_hand(store):
+    par = V.parity(store, V.Filters()).set_index("model")
+    a = par.loc["org/A"]
+    values = [0.65, 0.65, 0.4]
+    assert a["mean"] == pytest.approx(np.mean(values)) and a["spread"] == pytest.approx(np.std(values))
+    assert a["best"] == pytest.approx(0.65) and a["worst"] == pytest.approx(0.4) and a["worst_language"] == "German"
+    assert a["gap"] == pytest.approx(0.25) and a["worst_best_ratio"] == pytest.approx(0.4 / 0.65)
+    c = par.loc["org/C"]
+    assert c["gap"] == 0 and c["n_languages"] == 1
+
+
+def test_difficulty_ranks_languages_hardest_first(store):
+    d = V.language_difficulty(store, V.Filters(tasks=["t1"]))
+    assert d["language"].tolist()[0] == "deu_Latn"
+    assert d.set_index("language").loc["eng_Latn", "mean_score"] == pytest.approx((0.8 + 0.9 + 0.3 + 0.8) / 4)
+
+
+def test_categories_by_hand(store):
+    cats = V.category_summary(store, V.Filters(models=["org/B"]))
+    assert cats.set_index("category").loc["idiom", "score"] == pytest.approx((0.45 + 0.25) / 2)
+
+
+def test_compare_uses_mcnemar_on_paired_items_and_holm(store):
+    cmp = V.compare(store, "org/A", "org/D", V.Filters(tasks=["t1"]))
+    row = cmp.set_index("language").loc["eng_Latn"]
+    assert row["method"] == "McNemar (exact)" and row["n_items"] == 20
+    assert row["p_value"] == pytest.approx(112 / 1024)  # 2 * P(X <= 2), X ~ Binomial(10, 1/2)
+    assert row["difference"] == pytest.approx((18 - 12) / 20)
+
+
+def test_compare_without_samples_falls_back_to_intervals(store):
+    cmp = V.compare(store, "org/A", "org/B", V.Filters(tasks=["t1"])).set_index("language")
+    assert set(cmp.index) == {"eng_Latn", "fra_Latn"}
+    assert cmp.loc["eng_Latn", "method"].startswith("unpaired")
+    z = (0.8 - 0.9) / math.sqrt(se_of(0.8) ** 2 + se_of(0.9) ** 2)
+    assert cmp.loc["eng_Latn", "p_value"] == pytest.approx(math.erfc(abs(z) / math.sqrt(2)))
+
+
+def test_holm_and_mcnemar_by_hand():
+    assert holm(np.array([0.01, 0.04, 0.03])).tolist() == pytest.approx([0.03, 0.06, 0.06])
+    assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(5, 0) == pytest.approx(2 / 32)
+
+
+def test_samples_pages_and_wrong_answers(store):
+    rows, total = V.samples(store, "A", "t1", page=1, page_size=15)
+    assert total == 20 and len(rows) == 15
+    rows, total = V.samples(store, "A", "t1", page=2, page_size=15)
+    assert len(rows) == 5
+    rows, total = V.samples(store, "A", "t1", wrong_only=True)
+    assert total == 2 and (rows["score"] < 1).all()
+    assert V.samples(store, "A", "not-a-task")[1] == 0
+
+
+def test_task_metrics_show_every_metric(store):
+    m = V.task_metrics(store, V.Filters(models=["org/A"], tasks=["t1"])).set_index("language")
+    assert m.loc["eng_Latn", "acc"] == pytest.approx(0.8) and m.loc["eng_Latn", "acc_norm_char"] == pytest.approx(0.7)
+
+
+def test_url_state_round_trips():
+    f = V.Filters(tasks=("t1", "t2"), languages=("fra_Latn",), tiers=("low",), search="llama; qwen", category="idiom",
+                  sources=("evaluated",), sizes=("<1B",))
+    back, extra = from_query(to_query(f, {"tab": "explorer"}))
+    assert back == f and extra == {"tab": "explorer"}
+    assert from_query("")[0] == V.Filters()
+
+
+def test_new_results_appear_after_refresh_without_restart(tmp_path):
+    created = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    s = ResultStore(tmp_path, include_reported=False, persistent=False)
+    assert V.leaderboard(s).empty
+    _write(tmp_path / "results", "org/E", {"t1": {"eng_Latn": 0.5}}, created)
+    assert s.refresh() is True
+    assert V.leaderboard(s)["model"].tolist() == ["org/E"]
+    # a newer run of the same model and task replaces the older one
+    _write(tmp_path / "results", "org/E2", {"t1": {"eng_Latn": 0.9}}, datetime(2026, 11, 3, tzinfo=timezone.utc))
+    s.refresh()
+    assert len(V.leaderboard(s)) == 2
+    s.close()
+
+
+def test_the_explorer_cache_survives_a_restart_and_a_second_process_gets_its_own(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    created = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    _write(tmp_path / "results", "org/F", {"t1": {"eng_Latn": 0.5}}, created)
+    first = ResultStore(tmp_path, include_reported=False)
+    assert not first._private
+    first.close()
+    again = ResultStore(tmp_path, include_reported=False)
+    assert V.leaderboard(again)["model"].tolist() == ["org/F"] and not again._private
+    code = ("from explorer.store import ResultStore; from explorer import views as V; import sys; "
+            f"s = ResultStore({str(tmp_path)!r}, include_reported=False); "
+            "print(s._private, V.leaderboard(s)['model'].tolist())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "True ['org/F']", out.stderr  # the file is taken: a private copy, same results
+    again.close()
