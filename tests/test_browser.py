@@ -32,3 +32,78 @@ def test_leaderboard_submit_and_queue_in_a_real_browser(tmp_path, tiny_model_dir
         expect(queue).to_contain_text("PENDING", timeout=30_000)
         expect(queue).to_contain_text("tiny-llama")
         page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+
+
+def _pick(page, elem_id: str, text: str) -> None:
+    """Choose an option in a Gradio dropdown by typing and pressing Enter."""
+    box = page.locator(f"#{elem_id} input").first
+    box.click()
+    box.fill(text)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def test_explorer_language_filter_changes_the_heatmap_and_downloads(tmp_path, start_app):
+    import csv
+
+    from explorer.synthetic import generate
+
+    data = tmp_path / "store"
+    generate(data, models=8, languages=12, tasks=4, sample_models=2, items_per_language=50, sample_items=5)
+    app = start_app(data, "--no-worker")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page() as page:
+        page.goto(app.url, wait_until="domcontentloaded")
+        expect(page.locator("#leaderboard-summary")).to_contain_text("model entries", timeout=60_000)
+        search = page.locator("#filter-search textarea, #filter-search input").first
+        search.fill("synthetic")
+        search.press("Enter")
+        expect(page.locator("#leaderboard-summary")).to_contain_text("8 model entries", timeout=30_000)
+        expect(page.locator("#leaderboard-table")).to_contain_text("synthetic-org/model-")
+        page.screenshot(path=str(ARTIFACTS / "leaderboard-search.png"), full_page=True)
+        page.get_by_role("tab", name="Explorer").click()
+        heatmap = page.locator("#language-heatmap")
+        expect(heatmap.locator(".xtick").first).to_be_visible(timeout=60_000)
+        before = heatmap.locator(".xtick").count()
+        assert before >= 10
+        page.screenshot(path=str(ARTIFACTS / "explorer-per-language.png"), full_page=True)
+        for tab, name in (("Per category", "categories"), ("Parity", "parity"), ("Task details", "details")):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(2500)
+            page.screenshot(path=str(ARTIFACTS / f"explorer-{name}.png"), full_page=True)
+        page.get_by_role("tab", name="Per language").click()
+
+        _pick(page, "filter-languages", "Afrikaans")
+        expect(heatmap.locator(".xtick")).to_have_count(1, timeout=30_000)
+        assert "langs=afr_Latn" in page.url  # the view can be shared as a link
+        page.screenshot(path=str(ARTIFACTS / "explorer-filtered.png"), full_page=True)
+
+        page.locator("#download-per-language").click()
+        link = page.locator('#download-per-language-file a[download="per_language.csv"]').first
+        expect(link).to_be_visible(timeout=30_000)
+        with page.expect_download() as info:
+            link.click()
+        path = info.value.path()
+        rows = list(csv.DictReader(open(path, encoding="utf-8", newline="")))
+        assert rows and {r["language"] for r in rows} == {"afr_Latn"}
+
+        page.goto(app.url + "?langs=deu_Latn&tiers=high", wait_until="domcontentloaded")  # a shared link
+        expect(page.locator("#filter-languages")).to_contain_text("German", timeout=60_000)
+
+
+def test_model_names_with_markup_render_as_text(tmp_path, tiny_model_dir, start_app):
+    import shutil
+
+    hostile = tmp_path / "<img src=x onerror=window.__pwned=1>"
+    shutil.copytree(tiny_model_dir, hostile)
+    app = start_app(tmp_path / "store", "--allow-local-models", "--no-worker")
+    with chromium_page() as page:
+        page.goto(app.url, wait_until="domcontentloaded")
+        page.get_by_role("tab", name="Submit").click()
+        page.locator("#submit-model textarea, #submit-model input").first.fill(str(hostile))
+        page.locator("#submit-button").click()
+        expect(page.locator("#submit-result")).to_contain_text("queued", timeout=60_000)
+        page.get_by_role("tab", name="Queue").click()
+        expect(page.locator("#queue-table")).to_contain_text("<img src=x onerror", timeout=30_000)  # shown as text
+        assert page.evaluate("() => window.__pwned === undefined")
+        assert page.locator("#queue-table img").count() == 0
