@@ -95,87 +95,51 @@ def _finish(slot_lp, slot_greedy, groups) -> list[ChoiceScores]:
     out, k = [], 0
     for g in groups:
         n = len(g.continuations)
-        out.append(
-            ChoiceScores(
-                loglik=slot_lp[k : k + n].tolist(),
-                is_greedy=slot_greedy[k : k + n].tolist(),
-                n_tokens=[len(c) for c in g.continuations],
-            )
-        )
+        out.append(ChoiceScores(loglik=slot_lp[k : k + n].tolist(), is_greedy=slot_greedy[k : k + n].tolist(),
+                                n_tokens=[len(c) for c in g.continuations]))
         k += n
     return out
 
 
-def score_plain(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int = 0,
-                stats: ScoringStats | None = None, progress=None) -> list[ChoiceScores]:
-    """One row per choice, right-padded: the baseline path."""
-    device = next(model.parameters()).device
-    rows = []  # (slot, ids, ctx_len)
-    slot = 0
+@dataclass
+class _Row:
+    """One input row: token ids, position ids, segment ids (0 context, j+1 choice j) and the
+    (query position, target token, output slot) triples to read from it."""
+
+    ids: list[int]
+    positions: list[int]
+    segments: list[int]
+    targets: list[tuple[int, int, int]]
+
+
+def _plain_rows(groups: list[ChoiceGroup]) -> list[_Row]:
+    rows, slot = [], 0
     for g in groups:
+        lc = len(g.context)
         for cont in g.continuations:
-            rows.append((slot, (g.context + cont)[:-1], len(g.context), cont))
+            ids = (g.context + cont)[:-1]
+            rows.append(_Row(ids, list(range(len(ids))), [0] * len(ids),
+                             [(lc - 1 + t, tok, slot) for t, tok in enumerate(cont)]))
             slot += 1
-    n_slots = slot
-    slot_lp = torch.zeros(n_slots, dtype=torch.float64)
-    slot_greedy = torch.ones(n_slots, dtype=torch.bool)
-    stats = stats or ScoringStats()
-    stats.path = "plain"
-
-    def step(batch):
-        width = max(len(rows[i][1]) for i in batch)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        r_idx, p_idx, tgt, slots = [], [], [], []
-        for b, i in enumerate(batch):
-            s, seq, ctx_len, cont = rows[i]
-            ids[b, : len(seq)] = torch.tensor(seq)
-            mask[b, : len(seq)] = 1
-            for t, tok in enumerate(cont):
-                r_idx.append(b)
-                p_idx.append(ctx_len - 1 + t)
-                tgt.append(tok)
-                slots.append(s)
-        positions = torch.arange(width).expand(len(batch), width)
-        with torch.inference_mode():
-            logits = _selected_logits(model, ids.to(device), mask.to(device), positions.to(device),
-                                      torch.tensor(r_idx, device=device), torch.tensor(p_idx, device=device))
-            lp, gr = _gather(logits, torch.tensor(tgt, device=device))
-        stats.rows += len(batch)
-        stats.tokens_computed += int(mask.sum())
-        stats.padded_tokens += len(batch) * width
-        stats.batches += 1
-        return torch.tensor(slots), lp.double().cpu(), gr.cpu()
-
-    def on_batch(batch, result):
-        slots, lp, gr = result
-        slot_lp.index_add_(0, slots, lp)
-        slot_greedy.index_put_((slots[~gr],), torch.zeros(int((~gr).sum()), dtype=torch.bool))
-        if progress:
-            progress(len(batch))
-
-    budget.run([len(r[1]) for r in rows], step, on_batch)
-    stats.oom_backoffs = budget.backoffs
-    return _finish(slot_lp, slot_greedy, groups)
+    return rows
 
 
-def _packed_row(g: ChoiceGroup):
-    """Token ids, position ids, segment ids and (query position, target, choice) of one item."""
-    lc = len(g.context)
-    ids = list(g.context)
-    pos = list(range(lc))
-    seg = [0] * lc
-    targets = []  # (query position, target token, choice index)
-    for j, cont in enumerate(g.continuations):
-        start = len(ids)
-        targets.append((lc - 1, cont[0], j))
-        for t in range(1, len(cont)):
-            targets.append((start + t - 1, cont[t], j))
-        body = cont[:-1]
-        ids.extend(body)
-        pos.extend(range(lc, lc + len(body)))
-        seg.extend([j + 1] * len(body))
-    return ids, pos, seg, targets
+def _packed_rows(groups: list[ChoiceGroup]) -> list[_Row]:
+    rows, slot = [], 0
+    for g in groups:
+        lc = len(g.context)
+        ids, pos, seg, targets = list(g.context), list(range(lc)), [0] * lc, []
+        for j, cont in enumerate(g.continuations):
+            start = len(ids)
+            targets.append((lc - 1, cont[0], slot + j))
+            targets += [(start + t - 1, cont[t], slot + j) for t in range(1, len(cont))]
+            body = cont[:-1]
+            ids += body
+            pos += range(lc, lc + len(body))
+            seg += [j + 1] * len(body)
+        rows.append(_Row(ids, pos, seg, targets))
+        slot += len(g.continuations)
+    return rows
 
 
 def tree_mask(segments: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -196,46 +160,39 @@ def tree_mask(segments: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return mask
 
 
-def score_packed(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int = 0,
-                 stats: ScoringStats | None = None, progress=None) -> list[ChoiceScores]:
-    """One row per item: the context once, then every choice (tree attention)."""
+def _score_rows(model, rows: list[_Row], groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int,
+                stats: ScoringStats, progress) -> list[ChoiceScores]:
+    """Run right-padded rows in token-budget batches; sum fp32 log-probabilities into output slots."""
     device = next(model.parameters()).device
     dtype = next(model.parameters()).dtype
-    rows = [_packed_row(g) for g in groups]
-    offsets = []
-    k = 0
-    for g in groups:
-        offsets.append(k)
-        k += len(g.continuations)
-    slot_lp = torch.zeros(k, dtype=torch.float64)
-    slot_greedy = torch.ones(k, dtype=torch.bool)
-    stats = stats or ScoringStats()
-    stats.path = "packed"
+    n_slots = sum(len(g.continuations) for g in groups)
+    slot_lp = torch.zeros(n_slots, dtype=torch.float64)
+    slot_greedy = torch.ones(n_slots, dtype=torch.bool)
 
     def step(batch):
-        width = max(len(rows[i][0]) for i in batch)
+        width = max(len(rows[i].ids) for i in batch)
         n = len(batch)
         ids = torch.full((n, width), pad_id, dtype=torch.long)
         pos = torch.zeros((n, width), dtype=torch.long)
         seg = torch.full((n, width), -1, dtype=torch.long)
         r_idx, p_idx, tgt, slots = [], [], [], []
         for b, i in enumerate(batch):
-            row_ids, row_pos, row_seg, targets = rows[i]
-            L = len(row_ids)
-            ids[b, :L] = torch.tensor(row_ids)
-            pos[b, :L] = torch.tensor(row_pos)
-            pos[b, L:] = torch.arange(row_pos[-1] + 1, row_pos[-1] + 1 + width - L)
-            seg[b, :L] = torch.tensor(row_seg)
-            for qpos, tok, j in targets:
+            row = rows[i]
+            length = len(row.ids)
+            ids[b, :length] = torch.tensor(row.ids)
+            pos[b, :length] = torch.tensor(row.positions)
+            pos[b, length:] = torch.arange(row.positions[-1] + 1, row.positions[-1] + 1 + width - length)
+            seg[b, :length] = torch.tensor(row.segments)
+            for qpos, tok, slot in row.targets:
                 r_idx.append(b)
                 p_idx.append(qpos)
                 tgt.append(tok)
-                slots.append(offsets[i] + j)
+                slots.append(slot)
         with torch.inference_mode():
             if bool((seg > 0).any()):
                 mask = tree_mask(seg.to(device), dtype)
             else:
-                # Single-token choices only: each row is just its context, plain causal attention.
+                # No choice segments (the plain path, or single-token choices): plain causal attention.
                 mask = (seg >= 0).long().to(device)
             logits = _selected_logits(model, ids.to(device), mask, pos.to(device),
                                       torch.tensor(r_idx, device=device), torch.tensor(p_idx, device=device))
@@ -253,6 +210,22 @@ def score_packed(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: 
         if progress:
             progress(len(batch))
 
-    budget.run([len(r[0]) for r in rows], step, on_batch)
+    budget.run([len(r.ids) for r in rows], step, on_batch)
     stats.oom_backoffs = budget.backoffs
     return _finish(slot_lp, slot_greedy, groups)
+
+
+def score_plain(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int = 0,
+                stats: ScoringStats | None = None, progress=None) -> list[ChoiceScores]:
+    """One right-padded row per choice, ``(context + continuation)[:-1]``: the baseline path."""
+    stats = stats or ScoringStats()
+    stats.path = "plain"
+    return _score_rows(model, _plain_rows(groups), groups, budget, pad_id, stats, progress)
+
+
+def score_packed(model, groups: list[ChoiceGroup], budget: TokenBudget, pad_id: int = 0,
+                 stats: ScoringStats | None = None, progress=None) -> list[ChoiceScores]:
+    """One row per item: the context once, then every choice (tree attention)."""
+    stats = stats or ScoringStats()
+    stats.path = "packed"
+    return _score_rows(model, _packed_rows(groups), groups, budget, pad_id, stats, progress)

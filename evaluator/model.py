@@ -55,20 +55,28 @@ def check_model_folder(path: Path) -> dict:
         raise ModelLoadError(f"config.json is not valid JSON: {exc}") from exc
     if not isinstance(config, dict):
         raise ModelLoadError("config.json is not a JSON object")
-    if config.get("auto_map"):
-        raise ModelLoadError(
-            "the model needs custom code (auto_map in config.json, i.e. trust_remote_code); "
-            "only architectures built into transformers are evaluated"
-        )
-    files = [p.name for p in path.iterdir()]
-    if not any(f.endswith(".safetensors") for f in files):
-        if any(f.endswith(PICKLE_SUFFIXES) for f in files):
-            raise ModelLoadError(
-                "the model ships only pickled weights (.bin/.pt); loading them can run code. "
-                "Convert them to safetensors and submit again"
-            )
-        raise ModelLoadError("no safetensors weights found")
+    problem = remote_code_problem(config) or weights_problem([p.name for p in path.iterdir()])
+    if problem:
+        raise ModelLoadError(problem)
     return config
+
+
+def remote_code_problem(config: dict) -> str | None:
+    """Why a config cannot be evaluated safely (it asks for custom modelling code), or None."""
+    if config.get("auto_map"):
+        return ("The model needs custom code (auto_map in config.json, i.e. trust_remote_code); only "
+                "architectures built into transformers are evaluated.")
+    return None
+
+
+def weights_problem(file_names: list[str]) -> str | None:
+    """Why a model's weight files cannot be loaded safely (only pickles, or none), or None."""
+    if any(n.endswith(".safetensors") for n in file_names):
+        return None
+    if any(n.endswith(PICKLE_SUFFIXES) for n in file_names):
+        return ("The model ships only pickled weights (.bin/.pt). Loading pickles can run arbitrary code, so only "
+                "safetensors weights are accepted: convert the weights and submit again.")
+    return "The model has no weights in safetensors format."
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluator.hub import HUB_TIMEOUT_S, HubError, HubUnreachable, explain_hub_error, hf_token
-from evaluator.model import PICKLE_SUFFIXES, local_revision, normalise_precision
+from evaluator.model import local_revision, normalise_precision, remote_code_problem, weights_problem
 
 MAX_ID_LENGTH = 96 * 2 + 1
 REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
@@ -110,11 +110,9 @@ def check_config(config) -> None:
     """The architecture must be a causal LM built into transformers."""
     if not isinstance(config, dict):
         raise Rejected("config.json is malformed (not a JSON object).")
-    if config.get("auto_map"):
-        raise Rejected(
-            "The model needs custom code (auto_map in config.json, i.e. trust_remote_code); this leaderboard "
-            "only runs architectures built into transformers."
-        )
+    problem = remote_code_problem(config)
+    if problem:
+        raise Rejected(problem)
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
@@ -126,13 +124,9 @@ def check_config(config) -> None:
 
 
 def check_files(names: list[str]) -> None:
-    if not any(n.endswith(".safetensors") for n in names):
-        if any(n.endswith(PICKLE_SUFFIXES) for n in names):
-            raise Rejected(
-                "The model ships only pickled weights (.bin/.pt). Loading pickles can run arbitrary code, so only "
-                "safetensors weights are accepted: convert the weights and submit again."
-            )
-        raise Rejected("The repository has no model weights (no .safetensors files).")
+    problem = weights_problem(names)
+    if problem:
+        raise Rejected(problem)
     if "config.json" not in names:
         raise Rejected("The repository has no config.json.")
     if not any(n.split("/")[-1] in TOKENIZER_FILES for n in names):

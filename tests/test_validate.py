@@ -84,7 +84,7 @@ def test_hub_failures_have_their_own_messages(error, needle):
 
 @pytest.mark.parametrize("overrides,needle", [
     ({"siblings": [{"rfilename": n} for n in ("config.json", "pytorch_model.bin", "tokenizer_config.json")]}, "pickled weights"),
-    ({"siblings": [{"rfilename": n} for n in ("config.json", "tokenizer_config.json")]}, "no model weights"),
+    ({"siblings": [{"rfilename": n} for n in ("config.json", "tokenizer_config.json")]}, "no weights in safetensors"),
     ({"siblings": [{"rfilename": n} for n in ("config.json", "model.safetensors")]}, "no tokenizer"),
     ({"siblings": [{"rfilename": n} for n in ("model.safetensors", "tokenizer_config.json")]}, "no config.json"),
     ({"cardData": {}}, "no license"),

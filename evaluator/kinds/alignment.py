@@ -9,7 +9,7 @@ import numpy as np
 from ..aggregate import score_row
 from ..encoding import encode_context
 from ..metrics.alignment import layer_hits, pooled
-from .common import prompt_hash
+from .common import base_row
 
 PIVOT = "eng_Latn"
 
@@ -41,10 +41,8 @@ def run(card, items, engine) -> list[dict]:
         for k, item_id in enumerate(ids):
             it = sents[item_id][0]
             rows.append({
-                "item_id": item_id, "language": lang, "category": it.category, "prompt": it.fields["text"],
-                "prompt_hash": prompt_hash(it.fields["text"]), "gold": by_lang[pivot][item_id][0].fields["text"],
+                **base_row(it, it.fields["text"], False), "gold": by_lang[pivot][item_id][0].fields["text"],
                 "prediction": "", "score": float(hits[k].mean()), "metric": "alignment_mean",
-                "truncated": False,
                 "details": {"hits_per_layer": hits[k].astype(int).tolist(), "n_sentences": len(ids),
                             "n_tokens": len(sents[item_id][2]), "pivot": pivot},
             })

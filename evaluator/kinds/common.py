@@ -27,3 +27,9 @@ def chat_prompt(lm, messages: list[dict]) -> str:
         return lm.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     parts = [m["content"] for m in messages]
     return "\n\n".join(parts) + "\n\n"
+
+
+def base_row(item, prompt: str, truncated: bool) -> dict:
+    """The columns every sample row has, whatever the kind of task."""
+    return {"item_id": item.item_id, "language": item.language, "category": item.category, "prompt": prompt,
+            "prompt_hash": prompt_hash(prompt), "truncated": truncated}

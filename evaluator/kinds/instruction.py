@@ -11,9 +11,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..aggregate import score_row
 from ..generation import GenRequest
 from ..metrics import ifeval
-from .common import chat_prompt, encode_prompt, prompt_hash
+from .common import base_row, chat_prompt, encode_prompt
 
 THINK_END = "</think>"
 
@@ -65,10 +66,9 @@ def run(card, items, engine) -> list[dict]:
             checked = check_turn(turn, answer, it.language)
             histories[i] += [{"role": "user", "content": turn["prompt"]}, {"role": "assistant", "content": answer}]
             rows.append({
-                "item_id": it.item_id, "language": it.language, "category": it.category, "turn": k + 1,
-                "prompt": text, "prompt_hash": prompt_hash(text), "generation": out.raw,
+                **base_row(it, text, cut), "turn": k + 1, "generation": out.raw,
                 "gold": ", ".join(turn.get("instruction_id_list") or []), "prediction": answer,
-                "score": float(checked["prompt_strict"]), "metric": "prompt_strict", "truncated": cut,
+                "score": float(checked["prompt_strict"]), "metric": "prompt_strict",
                 "details": {**checked, "stopped_by": out.stopped_by, "n_tokens": out.n_tokens,
                             "kwargs": turn.get("kwargs"), **it.meta},
             })
@@ -126,7 +126,5 @@ def aggregate(card, rows: list[dict]) -> list[dict]:
             group = x["id"].split(":")[-2] if x["id"].count(":") >= 1 else x["id"]
             by_group[(r["language"], group)].append(x["loose"])
     for (lang, group), vals in sorted(by_group.items()):
-        from ..aggregate import score_row
-
         out.append(score_row(lang, f"instruction:{group}", "inst_loose", [float(v) for v in vals], False))
     return out

@@ -6,7 +6,7 @@ from ..encoding import encode_choice_group, truncate_left
 from ..loglikelihood import ChoiceGroup
 from ..metrics.multiple_choice import choice_lengths, score_choices
 from ..prompts import labels_for, render, template_for
-from .common import prompt_hash
+from .common import base_row
 
 
 def units(items) -> int:
@@ -36,11 +36,7 @@ def run(card, items, engine) -> list[dict]:
         pred = res.predictions[metric]
         rows.append(
             {
-                "item_id": it.item_id,
-                "language": it.language,
-                "category": it.category,
-                "prompt": prompt,
-                "prompt_hash": prompt_hash(prompt),
+                **base_row(it, prompt, cut),
                 "choices": list(it.choices),
                 "choice_loglik": s.loglik,
                 "choice_n_tokens": s.n_tokens,
@@ -51,7 +47,6 @@ def run(card, items, engine) -> list[dict]:
                 "prediction": it.choices[pred],
                 "score": res.correct[metric],
                 "metric": metric,
-                "truncated": cut,
                 "details": {
                     "correct": res.correct,
                     "predictions": res.predictions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..generation import GenRequest
 from ..metrics.exact_match import exact_match, extract_number, number_match
 from ..prompts import labels_for, render, template_for
-from .common import encode_prompt, prompt_hash
+from .common import base_row, encode_prompt
 
 
 def units(items) -> int:
@@ -49,17 +49,12 @@ def run(card, items, engine) -> list[dict]:
             metric = "exact_match"
         rows.append(
             {
-                "item_id": it.item_id,
-                "language": it.language,
-                "category": it.category,
-                "prompt": prompt,
-                "prompt_hash": prompt_hash(prompt),
+                **base_row(it, prompt, cut),
                 "generation": out.raw,
                 "gold": " | ".join(it.gold),
                 "prediction": prediction,
                 "score": score,
                 "metric": metric,
-                "truncated": cut,
                 "details": {"stopped_by": out.stopped_by, "n_tokens": out.n_tokens, "answer_type": kind, **it.meta},
             }
         )

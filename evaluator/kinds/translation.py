@@ -17,7 +17,7 @@ from ..languages import language_name
 from ..metrics.chrf import corpus_chrf, score_from_statistics, segment_statistics, sentence_chrf, signature
 from ..metrics.language_id import is_in_language
 from ..prompts import labels_for, render, template_for
-from .common import encode_prompt, prompt_hash
+from .common import base_row, encode_prompt
 
 
 def units(items) -> int:
@@ -45,9 +45,8 @@ def run(card, items, engine) -> list[dict]:
         in_target = is_in_language(hyp, tgt) if hyp else None
         untranslated = bool(in_source) and not in_target and src != tgt
         rows.append({
-            "item_id": it.item_id, "language": it.language, "category": it.category, "prompt": prompt,
-            "prompt_hash": prompt_hash(prompt), "generation": out.raw, "gold": it.gold, "prediction": hyp,
-            "score": sentence_chrf(hyp, it.gold) / 100, "metric": "chrf_pp_sentence", "truncated": cut,
+            **base_row(it, prompt, cut), "generation": out.raw, "gold": it.gold, "prediction": hyp,
+            "score": sentence_chrf(hyp, it.gold) / 100, "metric": "chrf_pp_sentence",
             "details": {**it.meta, "untranslated": untranslated, "stopped_by": out.stopped_by},
         })
     return rows

@@ -22,21 +22,15 @@ def lingua_code(iso639_3: str) -> str:
     return _TO_LINGUA.get(iso639_3, iso639_3)
 
 
+def _detect(text: str):
+    text = (text or "").strip()
+    return detector().detect_language_of(text) if len(text) >= 3 else None
+
+
 def detect_iso639_3(text: str) -> str | None:
     """ISO 639-3 code (lingua's, macrolanguages as lingua names them) or None when unsure."""
-    text = (text or "").strip()
-    if len(text) < 3:
-        return None
-    lang = detector().detect_language_of(text)
+    lang = _detect(text)
     return lang.iso_code_639_3.name.lower() if lang is not None else None
-
-
-def detect_iso639_1(text: str) -> str | None:
-    text = (text or "").strip()
-    if len(text) < 3:
-        return None
-    lang = detector().detect_language_of(text)
-    return lang.iso_code_639_1.name.lower() if lang is not None else None
 
 
 def is_in_language(text: str, language_code: str) -> bool | None:
