@@ -30,6 +30,8 @@ def _parse_args(argv):
                      help="multiple-choice scoring path (auto: packed context sharing where supported)")
     run.add_argument("--token-budget", type=int, default=None, help="tokens per batch (default: from free memory)")
     run.add_argument("--static-cache", action="store_true", help="static KV cache for generation")
+    run.add_argument("--generation-backend", choices=["hf", "vllm"], default="hf",
+                     help="vllm: generate with vLLM where it is installed (its own environment, GPU only)")
     run.add_argument("--offline", action="store_true", help="never contact the Hub")
     run.add_argument("--skip-unavailable", action="store_true", help="skip tasks whose data is unavailable")
     run.add_argument("--quiet", action="store_true")
@@ -82,7 +84,8 @@ def _cmd_run(args) -> int:
         precision=args.precision,
         data_roots=[Path(p) for p in args.data_root],
         cache_path=None if args.no_cache else (args.cache or args.output / "cache.sqlite"),
-        engine=EngineOptions(path=args.path, token_budget=args.token_budget, static_cache=args.static_cache),
+        engine=EngineOptions(path=args.path, token_budget=args.token_budget, static_cache=args.static_cache,
+                             generation_backend=args.generation_backend),
         skip_unavailable=args.skip_unavailable,
         allow_hub=not args.offline,
     )
@@ -128,8 +131,10 @@ def main(argv=None) -> int:
         from .hub import HubError
         from .model import ModelLoadError
         from .runner import ModelOutputError
+        from .vllm_generation import VLLMUnavailable
 
-        if isinstance(exc, (CardError, DataUnavailable, HubError, ModelLoadError, ModelOutputError, FileNotFoundError)):
+        if isinstance(exc, (CardError, DataUnavailable, HubError, ModelLoadError, ModelOutputError, FileNotFoundError,
+                            VLLMUnavailable)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

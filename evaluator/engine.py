@@ -49,6 +49,7 @@ class EngineOptions:
     chunk_size: int | None = None
     static_cache: bool = False
     guard_items: int = 32
+    generation_backend: str = "hf"  # hf | vllm
 
 
 @dataclass
@@ -64,6 +65,13 @@ class Engine:
         self.budget = TokenBudget(self.options.token_budget or auto_token_budget(self.lm.model, self.lm.device))
         self.chunk_size = self.options.chunk_size or (2048 if self.lm.device.type == "cuda" else 64)
         self._identity = [ENGINE_VERSION, self.lm.name, self.lm.revision, self.lm.dtype_name, self.lm.chat_template_hash]
+        self._vllm = None
+        if self.options.generation_backend == "vllm":
+            from .vllm_generation import VLLMGenerator
+
+            self._vllm = VLLMGenerator(self.lm.folder, self.lm.dtype_name, self.lm.max_length)
+        elif self.options.generation_backend != "hf":
+            raise ValueError(f"unknown generation backend {self.options.generation_backend!r} (hf or vllm)")
 
     # -- helpers -------------------------------------------------------------------------
     def _report(self, n: int) -> None:
@@ -151,9 +159,13 @@ class Engine:
 
     # -- generation ----------------------------------------------------------------------
     def generate(self, requests: list[GenRequest]) -> list[GenOutput]:
-        keys = [request_key(*self._identity, "generate", r.prompt_ids, list(r.stop), r.max_new_tokens) for r in requests]
+        backend = self.options.generation_backend
+        keys = [request_key(*self._identity, "generate", backend, r.prompt_ids, list(r.stop), r.max_new_tokens)
+                for r in requests]
 
         def compute(chunk):
+            if self._vllm is not None:
+                return self._vllm.generate([requests[i] for i in chunk])
             return generate_greedy(self.lm.model, self.lm.tokenizer, [requests[i] for i in chunk], self.budget,
                                    static_cache=self.options.static_cache)
 

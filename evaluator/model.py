@@ -91,6 +91,7 @@ class LoadedModel:
     max_length: int
     chat_template_hash: str
     pad_id: int
+    folder: str = ""  # where the files are (a local folder or the Hub snapshot)
 
     @property
     def dtype_name(self) -> str:
@@ -178,6 +179,7 @@ def load_model(model: str, revision: str | None = None, precision: str = "auto",
         max_length=_max_length(lm, tokenizer),
         chat_template_hash=hashlib.sha256(template.encode()).hexdigest()[:16] if template else "",
         pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+        folder=str(folder),
     )
 
 

@@ -152,11 +152,13 @@ def main(argv=None) -> int:
     p.add_argument("--token-budget", type=int, default=None)
     p.add_argument("--path", choices=["auto", "packed", "plain"], default="auto")
     p.add_argument("--chunk-size", type=int, default=None, help="requests between cache commits and heartbeats")
+    p.add_argument("--generation-backend", choices=["hf", "vllm"], default="hf")
     args = p.parse_args(argv)
     quiet_transformers()
     data_dir = resolve_data_dir(args.data_dir)
     worker_id = args.worker_id or default_worker_id()
-    options = EngineOptions(path=args.path, token_budget=args.token_budget, chunk_size=args.chunk_size)
+    options = EngineOptions(path=args.path, token_budget=args.token_budget, chunk_size=args.chunk_size,
+                            generation_backend=args.generation_backend)
     while True:
         got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options)
         if args.once:

@@ -35,15 +35,17 @@ def methodology_markdown() -> str:
 
 API_MARKDOWN = """
 ## API
-Every table is available through named endpoints; with `gradio_client`:
+Every table is available through named endpoints (`/submit`, `/queue_status`, `/leaderboard_table`,
+`/model_results`, `/per_language`, `/language_difficulty`, `/per_category`, `/parity`, `/compare`,
+`/samples`, `/download_samples`); "Use via API" at the bottom of the page lists their parameters.
+With `gradio_client`:
 
 ```python
 from gradio_client import Client
 client = Client("http://127.0.0.1:7860/")
 client.predict("org/model", "main", "auto", api_name="/submit")      # {status, message, request_id}
-client.predict(api_name="/queue_status")                             # [{id, model_id, status, done, total, eta_s, error, ...}]
-client.predict("polyglot_mc", "", api_name="/leaderboard_table")     # rows; task and language filters, comma-separated
-client.predict("org/model", api_name="/model_results")               # {per_language: [...], per_category: [...]}
+client.predict("polyglot_mc", "", "", api_name="/leaderboard_table") # rows; task, language, source filters
+client.predict("org/a", "org/b", "", "", api_name="/compare")        # paired tests, Holm-corrected
 ```
 """
 

@@ -48,3 +48,25 @@ def test_changing_model_revision_dtype_template_or_engine_recomputes(tiny_lm, tm
         monkeypatch.setattr("evaluator.engine.ENGINE_VERSION", "999")
     expected = 0 if change == "none" else 2
     assert _count_misses(lm, path, groups) == expected
+
+
+def test_vllm_backend_without_vllm_says_how_to_install(tiny_lm):
+    import importlib.util
+
+    from evaluator.vllm_generation import VLLMUnavailable
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(VLLMUnavailable, match="own environment"):
+        Engine(tiny_lm, ResponseCache(None), EngineOptions(generation_backend="vllm"))
+
+
+def test_generation_cache_key_includes_the_backend(tiny_lm, tmp_path):
+    from evaluator.generation import GenRequest
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    engine = Engine(tiny_lm, cache, EngineOptions())
+    engine.generate([GenRequest([1, 40, 41], (), 4)])
+    engine.options.generation_backend = "other"
+    engine.generate([GenRequest([1, 40, 41], (), 4)])
+    assert cache.misses == 2 and cache.hits == 0
