@@ -51,8 +51,8 @@ def build(ctx, bar) -> dict:
             download_row(ctx, "parity", lambda *v: views.parity(store, filters_with_models(*v)), inputs)
         with gr.Tab("Compare two models") as t_cmp:
             with gr.Row():
-                model_a = gr.Dropdown(label="Model A", choices=[], scale=2)
-                model_b = gr.Dropdown(label="Model B", choices=[], scale=2)
+                model_a = gr.Dropdown(label="Model A", choices=[], scale=2, elem_id="compare-a")
+                model_b = gr.Dropdown(label="Model B", choices=[], scale=2, elem_id="compare-b")
             cmp_plot = gr.Plot()
             cmp_table = gr.Dataframe(label="A − B per task and language (%); paired tests, Holm-corrected",
                                      interactive=False, max_height=400)

@@ -495,9 +495,12 @@ def model_provenance(store, model: str) -> pd.DataFrame:
     rows = []
     for r in runs.itertuples():
         info = json.loads(r.info)
+        guard = info.get("numerics_guard") or {}
         for task, t in (info.get("tasks") or {}).items():
             rows.append({
                 "run_id": r.run_id, "revision": r.revision, "precision": r.precision, "dtype": r.dtype,
+                "scoring_path": guard.get("path", ""),
+                "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,
                 "task": task, "task_version": t.get("version"), "n_items": t.get("n_items"),
                 "n_truncated": t.get("n_truncated"), "languages": len(t.get("languages", [])),
