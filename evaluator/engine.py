@@ -7,7 +7,6 @@ progress after every chunk.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -183,7 +182,3 @@ class Engine:
             return pooled_hidden_states(self.lm.model, [sequences[i] for i in chunk], self.budget, self.lm.pad_id)
 
         return self._cached_run("embed", keys, compute, encode=encode_array, decode=decode_array)
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if isinstance(x, (int, float)) and math.isfinite(x) else None

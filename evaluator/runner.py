@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import platform
 import time
@@ -9,6 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+import pyarrow.parquet as pq
 
 from . import ENGINE_VERSION
 from .aggregate import aggregate_task
@@ -152,12 +155,9 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
             path = samples_path(out, card.id)
             done_before = previous.get("tasks", {}).get(card.id, {})
             if path.exists() and done_before.get("signature") == signature:
-                import pyarrow.parquet as pq
-                import json as _json
-
                 rows = pq.read_table(path).to_pylist()
                 for r in rows:
-                    r["details"] = _json.loads(r["details"] or "{}")
+                    r["details"] = json.loads(r["details"] or "{}")
                 progress.advance(kind_module(card.kind).units(task_items))
                 reused += kind_module(card.kind).units(task_items)
                 log(f"{card.id}: reusing {len(rows)} rows written earlier")

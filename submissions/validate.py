@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluator.hub import HUB_TIMEOUT_S, HubError, HubUnreachable, explain_hub_error, hf_token
+from evaluator.hub import HUB_TIMEOUT_S, HubUnreachable, explain_hub_error, hf_token
 from evaluator.model import local_revision, normalise_precision, remote_code_problem, weights_problem
 
 MAX_ID_LENGTH = 96 * 2 + 1

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import time
 
-import pytest
 
 from conftest import REPO, wait_until
 

@@ -6,7 +6,6 @@ reaches SQL as text, renders as live HTML, or loads code.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path

@@ -104,7 +104,7 @@ def test_interval_of_the_average_by_hand(store):
 
 def test_ranks_share_places_where_intervals_overlap(store):
     lb = V.leaderboard(store).set_index("model")
-    lows, highs = lb["ci_low"].to_numpy(), lb["ci_high"].to_numpy()
+    lows = lb["ci_low"].to_numpy()
     for m in lb.index:
         expected = 1 + sum(1 for other_low in lows if other_low > lb.loc[m, "ci_high"])
         assert lb.loc[m, "rank"] == expected
