@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .metrics.multiple_choice import NORMALISATIONS
 from .stats import mean_with_interval
 
 ALL = "*"
@@ -59,6 +60,6 @@ def aggregate_task(card, rows: list[dict]) -> list[dict]:
     if hasattr(module, "aggregate"):
         return module.aggregate(card, rows)
     if card.kind == "multiple_choice":
-        extras = {m: m for m in ("acc", "acc_norm_char", "acc_norm_byte", "acc_norm_token") if m != card.metric}
+        extras = {m: m for m in NORMALISATIONS if m != card.metric}
         return mean_scores(rows, card.metric, extras)
     return mean_scores(rows, card.metric)

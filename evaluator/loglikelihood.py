@@ -10,7 +10,7 @@ context alone. Both paths take log-softmax in fp32 on the answer positions only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -48,7 +48,6 @@ class ScoringStats:
     padded_tokens: int = 0
     batches: int = 0
     oom_backoffs: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def supports_packed(model) -> bool:

@@ -637,10 +637,6 @@ def filter_options(store) -> dict[str, list]:
     return store.cached(("filter_options",), compute)
 
 
-def language_options(store) -> list[tuple[str, str]]:
-    return filter_options(store)["languages"]
-
-
 def runs_of(store, model: str) -> pd.DataFrame:
     return store.query("SELECT run_id, revision, precision, finished_at FROM runs WHERE model = ? ORDER BY finished_at DESC",
                        [model])

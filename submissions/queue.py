@@ -127,14 +127,6 @@ class Queue:
             db.execute("COMMIT")
 
     # -- submitting ----------------------------------------------------------------------
-    def find_existing(self, model_id: str, sha: str, precision: str) -> Request | None:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT * FROM requests WHERE model_id=? AND sha=? AND precision=? ORDER BY submitted_at DESC LIMIT 1",
-                (model_id, sha, precision),
-            ).fetchone()
-        return _row_to_request(row) if row else None
-
     def add(self, *, model_id: str, revision: str, sha: str, precision: str, source: str, suite: str,
             tasks: list[str], params: int | None = None, license: str | None = None,
             submitter: str | None = None, client: str | None = None) -> tuple[Request, Request | None]:

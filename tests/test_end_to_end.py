@@ -113,8 +113,8 @@ def test_app_and_separate_worker_share_a_data_folder(tmp_path, tiny_model_dir, s
     finally:
         worker.terminate()
         out, _ = worker.communicate(timeout=30)
-    assert "lock" not in out.lower() or "Conflicting lock" not in out
-    assert "Conflicting lock" not in app.output()
+    for text in (out, app.output()):
+        assert "Conflicting lock" not in text and "database is locked" not in text
 
 
 def test_failed_evaluation_shows_its_reason(tmp_path, tiny_model_dir, start_app):

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from evaluator.metrics.chrf import corpus_chrf, sentence_chrf
-from evaluator.metrics.language_id import is_in_language
+from evaluator.metrics.language_id import is_untranslated
 
 HYPS = ["The cat sat on the mat.", "It is raining cats and dogs today!", "Grandparents give red envelopes.",
         "Le chat dort.", ""]
@@ -36,7 +36,8 @@ def test_corpus_score_is_not_the_mean_of_sentence_scores():
 
 
 def test_untranslated_output_is_detected():
-    assert is_in_language("Le chat dort sur le canapé depuis ce matin.", "fra_Latn") is True
-    assert is_in_language("The cat has been sleeping on the sofa since this morning.", "fra_Latn") is False
-    assert is_in_language("猫从早上开始就一直在沙发上睡觉。", "zho_Hans") is True
-    assert is_in_language("ok", "eng_Latn") is None  # too short to tell
+    english = "The cat has been sleeping on the sofa since this morning."
+    assert is_untranslated(english, "eng_Latn", "fra_Latn") == (True, "eng")  # left in the source language
+    assert is_untranslated("Le chat dort sur le canapé depuis ce matin.", "eng_Latn", "fra_Latn") == (False, "fra")
+    assert is_untranslated("猫从早上开始就一直在沙发上睡觉。", "zho_Hans", "eng_Latn")[0] is True
+    assert is_untranslated("ok", "eng_Latn", "fra_Latn") == (False, None)  # too short to tell

@@ -15,7 +15,7 @@ from ..aggregate import ALL
 from ..generation import GenRequest
 from ..languages import language_name
 from ..metrics.chrf import corpus_chrf, score_from_statistics, segment_statistics, sentence_chrf, signature
-from ..metrics.language_id import detect_iso639_3, lingua_code
+from ..metrics.language_id import is_untranslated
 from ..prompts import labels_for, render, template_for
 from .common import base_row, encode_prompt
 
@@ -41,9 +41,7 @@ def run(card, items, engine) -> list[dict]:
     for it, prompt, out, cut in zip(items, prompts, outputs, truncated):
         hyp = out.text.strip()
         src, tgt = it.meta["source_lang"], it.meta["target_lang"]
-        detected = detect_iso639_3(hyp) if hyp else None
-        untranslated = (detected is not None and src != tgt and detected == lingua_code(src.split("_")[0])
-                        and detected != lingua_code(tgt.split("_")[0]))
+        untranslated, detected = is_untranslated(hyp, src, tgt)
         rows.append({
             **base_row(it, prompt, cut), "generation": out.raw, "gold": it.gold, "prediction": hyp,
             "score": sentence_chrf(hyp, it.gold) / 100, "metric": "chrf_pp_sentence",

@@ -33,9 +33,11 @@ def detect_iso639_3(text: str) -> str | None:
     return lang.iso_code_639_3.name.lower() if lang is not None else None
 
 
-def is_in_language(text: str, language_code: str) -> bool | None:
-    """Whether ``text`` reads as ``language_code`` (e.g. ``fra_Latn``); None when undecidable."""
-    got = detect_iso639_3(text)
-    if got is None:
-        return None
-    return got == lingua_code(language_code.split("_")[0])
+def is_untranslated(text: str, source: str, target: str) -> tuple[bool, str | None]:
+    """Whether a translation was left in its source language (and the language detected, if any).
+
+    ``source`` and ``target`` are table codes such as ``fra_Latn``; undecidable text counts as translated."""
+    detected = detect_iso639_3(text)
+    if detected is None or source == target:
+        return False, detected
+    return (detected == lingua_code(source.split("_")[0]) and detected != lingua_code(target.split("_")[0])), detected
