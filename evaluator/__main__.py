@@ -1,4 +1,4 @@
-"""Command line: ``python -m evaluator run ...`` and ``python -m evaluator tasks``."""
+"""Command line: ``python -m evaluator run ...``, ``tasks`` and ``score-instructions``."""
 
 from __future__ import annotations
 
@@ -39,7 +39,26 @@ def _parse_args(argv):
     tasks = sub.add_parser("tasks", help="list tasks with languages and item counts")
     tasks.add_argument("--data-root", action="append", default=[])
     tasks.add_argument("--json", action="store_true")
+
+    score = sub.add_parser("score-instructions", help="re-score saved instruction-following responses offline")
+    score.add_argument("--input", required=True, type=Path, help="JSONL: key, prompt, instruction_id_list, kwargs, response")
+    score.add_argument("--output", required=True, type=Path, help="JSONL with the strict and loose verdicts added")
+    score.add_argument("--checker", default="ifeval", help="rules for unprefixed ids: ifeval (default) or multi_if")
     return p.parse_args(argv)
+
+
+def _cmd_score_instructions(args) -> int:
+    from .score_instructions import InputError, score_file
+
+    try:
+        summary = score_file(args.input, args.output, args.checker)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name in ("prompt_strict", "inst_strict", "prompt_loose", "inst_loose"):
+        print(f"{name:14} {100 * summary[name]:.2f}")
+    print(json.dumps(summary))
+    return 0
 
 
 def _cmd_tasks(args) -> int:
@@ -124,6 +143,8 @@ def _print_summary(run_dir: Path) -> None:
 def main(argv=None) -> int:
     args = _parse_args(argv if argv is not None else sys.argv[1:])
     try:
+        if args.command == "score-instructions":
+            return _cmd_score_instructions(args)
         return _cmd_tasks(args) if args.command == "tasks" else _cmd_run(args)
     except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
         from .cards import CardError

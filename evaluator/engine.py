@@ -159,8 +159,8 @@ class Engine:
     # -- generation ----------------------------------------------------------------------
     def generate(self, requests: list[GenRequest]) -> list[GenOutput]:
         backend = self.options.generation_backend
-        keys = [request_key(*self._identity, "generate", backend, r.prompt_ids, list(r.stop), r.max_new_tokens)
-                for r in requests]
+        keys = [request_key(*self._identity, "generate", backend, r.prompt_ids, list(r.stop), r.max_new_tokens,
+                            *([list(r.sampling)] if r.sampling else [])) for r in requests]
 
         def compute(chunk):
             if self._vllm is not None:

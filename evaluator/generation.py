@@ -1,4 +1,5 @@
-"""Batched greedy generation with stop strings (left padding + attention mask)."""
+"""Batched generation with stop strings (left padding + attention mask): greedy, or sampled where a task's
+reference protocol samples (temperature, top_p and a seed, all recorded with the request)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ class GenRequest:
     prompt_ids: list[int]
     stop: tuple[str, ...] = ()
     max_new_tokens: int = 64
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    seed: int = 0  # sampling seed (torch's generator is seeded with it before each batch)
+
+    @property
+    def sampling(self) -> tuple:
+        return (self.temperature, self.top_p, self.seed) if self.temperature > 0 else ()
 
 
 @dataclass
@@ -48,10 +56,11 @@ def generate_greedy(model, tokenizer, requests: list[GenRequest], budget: TokenB
     # Requests with the same stop strings and length limit share batches.
     by_kind: dict[tuple, list[int]] = {}
     for i, r in enumerate(requests):
-        by_kind.setdefault((r.stop, r.max_new_tokens), []).append(i)
-    for (stop, max_new), idx in by_kind.items():
+        by_kind.setdefault((r.stop, r.max_new_tokens, r.sampling), []).append(i)
+    for (stop, max_new, sampling), idx in by_kind.items():
+        sample = {"do_sample": True, "temperature": sampling[0], "top_p": sampling[1]} if sampling else {"do_sample": False}
         config = GenerationConfig(
-            do_sample=False,
+            **sample,
             max_new_tokens=max_new,
             pad_token_id=pad_id,
             eos_token_id=eos,
@@ -68,6 +77,8 @@ def generate_greedy(model, tokenizer, requests: list[GenRequest], budget: TokenB
             for b, r in enumerate(rows):
                 ids[b, width - len(r):] = torch.tensor(r)
                 mask[b, width - len(r):] = 1
+            if sampling:
+                torch.manual_seed(sampling[2])
             with torch.inference_mode():
                 out = model.generate(
                     input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config,

@@ -102,6 +102,17 @@ def prepare_items(req: RunRequest) -> tuple[list[TaskCard], dict[str, list], dic
     return cards, items, skipped, origins
 
 
+def _unchecked_instructions(rows: list[dict]) -> int:
+    """Instructions the checker could not check (unsupported ids, bad kwargs): failed, and counted."""
+    total = 0
+    for r in rows:
+        details = r.get("details")
+        if isinstance(details, str):
+            details = json.loads(details or "{}")
+        total += len((details or {}).get("unsupported") or [])
+    return total
+
+
 def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None = None,
                    lm: LoadedModel | None = None, log: Callable[[str], None] = lambda s: None) -> dict:
     """Evaluate ``req.model`` on ``req.tasks``; returns the run's provenance (also in run.json)."""
@@ -183,6 +194,8 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                 "n_items": len(task_items),
                 "n_rows": len(rows),
                 "n_truncated": sum(bool(r.get("truncated")) for r in rows),
+                "n_unchecked_instructions": _unchecked_instructions(rows),
+                "generation": card.generation,
                 "languages": sorted({r["language"] for r in rows}),
                 "prompt": card.prompt,
                 "metric": card.metric,

@@ -1,4 +1,4 @@
-"""Greedy generation with vLLM, for long generations (IFEval, Multi-IF, translation), same outputs.
+"""Generation with vLLM, for long generations (IFEval, Multi-IF, translation), same outputs.
 
 vLLM needs its own environment (vllm 0.33 pins torch 2.14.0 and transformers < 5.21), so it is
 optional: ``--generation-backend vllm`` on a GPU machine where it is installed. Loglikelihood scoring
@@ -37,10 +37,11 @@ class VLLMGenerator:
         outputs: list[GenOutput | None] = [None] * len(requests)
         by_kind: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
-            by_kind.setdefault((r.stop, r.max_new_tokens), []).append(i)
-        for (stop, max_new), idx in by_kind.items():
-            params = SamplingParams(temperature=0.0, max_tokens=max_new, stop=list(stop) or None,
-                                    skip_special_tokens=True)
+            by_kind.setdefault((r.stop, r.max_new_tokens, r.sampling), []).append(i)
+        for (stop, max_new, sampling), idx in by_kind.items():
+            sample = {"temperature": sampling[0], "top_p": sampling[1], "seed": sampling[2]} if sampling else {
+                "temperature": 0.0}
+            params = SamplingParams(**sample, max_tokens=max_new, stop=list(stop) or None, skip_special_tokens=True)
             results = self.llm.generate([TokensPrompt(prompt_token_ids=requests[i].prompt_ids) for i in idx], params,
                                         use_tqdm=False)
             for i, res in zip(idx, results):

@@ -78,7 +78,7 @@ def reported_scores(folder: Path = REPORTED_DIR) -> list[dict]:
     for r in records:
         for lang in ("en", "es", "fr", "ja"):
             if _num(r[lang]) is not None:
-                rows.append(_row(r["model"], "m_ifeval", "paper", normalise_language(lang), "ifeval_mean4",
+                rows.append(_row(r["model"], "m_ifeval", "paper", normalise_language(lang), "inst_strict",
                                  _num(r[lang]) / 100, citation))
 
     citation, records = read_cited_csv(folder / "multiloko_test_leaderboard.csv")
@@ -100,7 +100,17 @@ def reported_scores(folder: Path = REPORTED_DIR) -> list[dict]:
             if _num(r.get(model)) is not None:
                 rows.append(_row(model, "flores101_perplexity", "bigscience fork", normalise_language(r["language_iso3"]),
                                  "byte_perplexity", _num(r[model]), citation, primary=False, higher_is_better=False))
-    return rows
+    return [_same_metric_as_card(r) for r in rows]
+
+
+def _same_metric_as_card(row: dict) -> dict:
+    """A reported figure ranks beside evaluated ones only when it is the task card's headline metric."""
+    from evaluator.cards import all_cards
+
+    card = all_cards().get(row["task"])
+    if card is not None and row["primary"] and row["metric"] != card.metric:
+        row = {**row, "primary": False}
+    return row
 
 
 @lru_cache(maxsize=None)

@@ -503,7 +503,8 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,
                 "task": task, "task_version": t.get("version"), "n_items": t.get("n_items"),
-                "n_truncated": t.get("n_truncated"), "languages": len(t.get("languages", [])),
+                "n_truncated": t.get("n_truncated"), "n_unchecked_instructions": t.get("n_unchecked_instructions"),
+                "languages": len(t.get("languages", [])),
                 "data": (t.get("dataset") or {}).get("origin", ""), "finished_at": r.finished_at, "device": r.device,
             })
     if not rows:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BENCHMARKS
-from evaluator.metrics.ifeval import (
+from evaluator.metrics.ifeval_polyglot import (
     COMMON_CHECKS,
     LANGUAGE_SPECIFIC_CHECKS,
     InstructionResult,
