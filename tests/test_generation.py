@@ -43,3 +43,13 @@ def test_stop_string_spanning_tokens_cuts_the_output(tiny_lm):
     got = generate_greedy(tiny_lm.model, tiny_lm.tokenizer, [GenRequest(ids, (stop,), 12)], TokenBudget(1000))[0]
     assert got.text == text[: text.find(stop)]
     assert got.stopped_by == "stop_string"
+
+
+def test_sampling_is_reproducible_with_its_seed_and_differs_from_greedy(tiny_lm):
+    ids = encode_context(tiny_lm.tokenizer, tiny_lm.specials, "The quick brown")
+    sampled = [GenRequest(ids, (), 12, temperature=1.5, top_p=0.95, seed=s) for s in (7, 7, 8)]
+    a, b, c = (generate_greedy(tiny_lm.model, tiny_lm.tokenizer, [r], TokenBudget(1000))[0].raw for r in sampled)
+    greedy = generate_greedy(tiny_lm.model, tiny_lm.tokenizer, [GenRequest(ids, (), 12)], TokenBudget(1000))[0].raw
+    assert a == b
+    assert len({a, c, greedy}) > 1  # a random tiny model at temperature 1.5 does not sample its argmax path
+    assert sampled[0].sampling == (1.5, 0.95, 7) and GenRequest(ids).sampling == ()
