@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-KINDS = ("multiple_choice", "short_answer", "translation", "instruction", "alignment")
+KINDS = ("multiple_choice", "short_answer", "knowledge_qa", "translation", "instruction", "alignment")
 
 
 class CardError(ValueError):

@@ -6,13 +6,14 @@ One module per kind; each exposes ``units(items)`` (how many progress units the 
 
 from __future__ import annotations
 
-from . import alignment, instruction, multiple_choice, short_answer, translation
+from . import alignment, instruction, knowledge_qa, multiple_choice, short_answer, translation
 
 KIND_MODULES = {
     "multiple_choice": multiple_choice,
     "short_answer": short_answer,
     "translation": translation,
     "instruction": instruction,
+    "knowledge_qa": knowledge_qa,
     "alignment": alignment,
 }
 
