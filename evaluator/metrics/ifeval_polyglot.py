@@ -1,4 +1,8 @@
-"""Verifiable instruction-following checks (IFEval, M-IFEval, Multi-IF), language-aware.
+"""Language-aware instruction-following checks of the starter suite (``polyglot_instruct``).
+
+The published benchmarks (IFEval, M-IFEval, Multi-IF) are checked by ``metrics.ifeval``, as their
+reference checkers decide; this module serves the project's own multilingual task, which has no
+reference checker, with rules that hold in every script.
 
 Each instruction id maps to one small check ``check(text, kwargs, ctx) -> bool``. The semantics follow
 the reference implementations wherever they are well defined:
