@@ -49,6 +49,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import if_text
+from .if_kwargs import integer as _int
+from .if_kwargs import required as _required
+from .if_kwargs import string as _str
 
 __all__ = ["FAMILIES", "CHECKERS", "InstructionResult", "evaluate_response", "prompt_level", "resolve", "supported"]
 
@@ -92,28 +95,10 @@ def _dialects() -> dict:
 # Kwargs
 # --------------------------------------------------------------------------------------------------
 
-def _required(kw: Kwargs, key: str) -> Any:
-    if kw.get(key) is None:
-        raise ValueError(f"instruction needs the kwarg {key!r} (got {sorted(kw)})")
-    return kw[key]
 
 
-def _int(kw: Kwargs, key: str) -> int:
-    value = _required(kw, key)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (
-            isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"kwarg {key!r} must be an integer, got {value!r}")
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ValueError(f"kwarg {key!r} must be an integer, got {value!r}") from exc
 
 
-def _str(kw: Kwargs, key: str) -> str:
-    value = _required(kw, key)
-    if not isinstance(value, str):
-        raise ValueError(f"kwarg {key!r} must be a string, got {value!r}")
-    return value
 
 
 def _nonempty(kw: Kwargs, key: str) -> str:

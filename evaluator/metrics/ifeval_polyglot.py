@@ -85,6 +85,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
+from .if_kwargs import integer as _int
+from .if_kwargs import required as _required
+from .if_kwargs import string as _str
 from .language_id import detector
 
 __all__ = [
@@ -420,28 +423,10 @@ _RELATIONS: dict[str, Callable[[int, int], bool]] = {
 }
 
 
-def _required(kw: Kwargs, key: str) -> Any:
-    if key not in kw:
-        raise ValueError(f"instruction needs the kwarg {key!r} (got {sorted(kw)})")
-    return kw[key]
 
 
-def _int(kw: Kwargs, key: str, default: int | None = None) -> int:
-    value = kw[key] if key in kw else default if default is not None else _required(kw, key)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (
-            isinstance(value, float) and not value.is_integer()):
-        raise ValueError(f"kwarg {key!r} must be an integer, got {value!r}")
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ValueError(f"kwarg {key!r} must be an integer, got {value!r}") from exc
 
 
-def _str(kw: Kwargs, key: str) -> str:
-    value = _required(kw, key)
-    if not isinstance(value, str):
-        raise ValueError(f"kwarg {key!r} must be a string, got {value!r}")
-    return value
 
 
 def _str_list(kw: Kwargs, key: str) -> list[str]:
