@@ -24,6 +24,9 @@ def parse_args(argv=None):
     p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks")
     p.add_argument("--lease", type=float, default=None, help="seconds before a silent worker's request is reclaimed")
     p.add_argument("--device", default="auto", help="device of the in-app worker")
+    p.add_argument("--queue", default=None, help="queue URL (default: $POLYGLOT_QUEUE or the data folder's SQLite file)")
+    p.add_argument("--dispatch", default=None, help="local (default: a child process per evaluation) or a Ray cluster: "
+                   "ray:auto, ray://HEAD:10001 (default: $POLYGLOT_DISPATCH)")
     return p.parse_args(argv)
 
 
@@ -34,10 +37,10 @@ def main(argv=None) -> None:
 
     settings = Settings(data_dir=resolve_data_dir(args.data_dir), allow_local_models=args.allow_local_models,
                         run_worker=not args.no_worker, worker_device=args.device)
-    for name in ("max_params_b", "suite", "tick", "lease"):
+    for name in ("max_params_b", "suite", "tick", "lease", "queue", "dispatch"):
         value = getattr(args, name)
         if value is not None:
-            setattr(settings, {"tick": "tick_s", "lease": "lease_s"}.get(name, name), value)
+            setattr(settings, {"tick": "tick_s", "lease": "lease_s", "queue": "queue_url"}.get(name, name), value)
 
     from explorer.context import AppContext
     from explorer.ui import build_ui
@@ -47,10 +50,11 @@ def main(argv=None) -> None:
     demo = build_ui(ctx)
     scheduler = EvaluationScheduler(settings.data_dir, ctx.queue, ctx.store, tick_s=settings.tick_s,
                                     lease_s=settings.lease_s, run_worker=settings.run_worker,
-                                    device=settings.worker_device)
+                                    device=settings.worker_device, dispatch=settings.dispatch)
     scheduler.start()
-    print(f"Polyglot Leaderboard: data in {settings.data_dir}; "
-          f"{'evaluating in this process' if settings.run_worker else 'no in-app worker'}", flush=True)
+    where = ("no in-app worker" if not settings.run_worker else "evaluating in this process"
+             if scheduler.dispatcher is None else f"dispatching evaluations to Ray at {scheduler.ray_address}")
+    print(f"Polyglot Leaderboard: data in {settings.data_dir}; queue {ctx.queue.where}; {where}", flush=True)
     try:
         demo.queue(default_concurrency_limit=8).launch(
             server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=False,

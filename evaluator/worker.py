@@ -1,9 +1,9 @@
 """The evaluation worker: claim a queued request, evaluate it, record the outcome.
 
-Runs inside the app (one request per scheduler tick, in a child process) or on its own, e.g. on a
-GPU machine sharing the data folder:
+Runs inside the app (one request per scheduler tick, in a child process), on its own, e.g. on a
+GPU machine sharing the data folder, or as a Ray task started by ``evaluator.dispatch``:
 
-    python -m evaluator.worker --data-dir ./data/store
+    python -m evaluator.worker --data-dir ./data/store [--queue postgresql://...]
 """
 
 from __future__ import annotations
@@ -67,18 +67,49 @@ class _Log:
                 pass
 
 
+def local_placement(device: str) -> tuple[str, str]:
+    """(node, GPUs) of a worker running on this machine, for the Queue view."""
+    import torch
+
+    if device == "cpu" or (device == "auto" and not torch.cuda.is_available()):
+        return socket.gethostname(), ""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return socket.gethostname(), visible if visible is not None else ",".join(map(str, range(torch.cuda.device_count())))
+
+
 def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
-                engine: EngineOptions | None = None, echo: bool = True) -> str | None:
+                engine: EngineOptions | None = None, echo: bool = True, queue=None) -> str | None:
     """Claim and evaluate one request. Returns its id, or None when the queue had nothing."""
-    from submissions.queue import Queue
+    from workqueue import open_queue
 
     layout = StoreLayout(data_dir).ensure()
-    queue = Queue(layout.queue_db, lease_s=lease_s)
-    req = queue.claim(worker_id)
-    if req is None:
-        return None
+    own = queue is None
+    queue = queue or open_queue(layout.queue_db, lease_s=lease_s)
+    try:
+        req = queue.claim(worker_id)
+        if req is None:
+            return None
+        evaluate_claimed(queue, layout, req, worker_id, device=device, lease_s=lease_s, engine=engine, echo=echo,
+                         placement=local_placement(device))
+        return req.id
+    finally:
+        if own:
+            queue.close()
+
+
+def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
+                     engine: EngineOptions | None = None, echo: bool = True,
+                     placement: tuple[str, str] | None = None) -> str:
+    """Evaluate a request this worker holds the claim of, renewing its lease, and record the outcome.
+
+    The same code runs in a local worker and in a cluster task. Returns "finished", "failed",
+    "stopped" (the claim was lost or the request cancelled) or "superseded" (finished, but another
+    worker held the claim by then)."""
     log = _Log(layout.log_file(req.id), echo)
-    log(f"claimed {req.id}: {req.model_id}@{req.sha[:12]} ({req.precision}) attempt {req.attempts} by {worker_id}")
+    where = f" on {placement[0]} (GPUs {placement[1] or 'none'})" if placement else ""
+    log(f"claimed {req.id}: {req.model_id}@{req.sha[:12]} ({req.precision}) attempt {req.attempts} by {worker_id}{where}")
+    if placement:
+        queue.place(req.id, worker_id, node=placement[0], gpu_ids=placement[1])
     state = {"done": 0, "total": 0, "eta": None, "lost": False, "last": 0.0}
     stop = threading.Event()
 
@@ -91,13 +122,13 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
     def listener(p):
         state.update(done=p.done, total=p.total, eta=p.eta_seconds)
         if state["lost"]:
-            raise JobCancelled("the lease of this request was lost")
+            raise JobCancelled("the lease of this request was lost (re-queued elsewhere, or cancelled)")
         now = time.monotonic()
         if now - state["last"] > 1.0 or p.done == p.total:
             state["last"] = now
             if not queue.heartbeat(req.id, worker_id, p.done, p.total, p.eta_seconds):
                 state["lost"] = True
-                raise JobCancelled("the lease of this request was lost")
+                raise JobCancelled("the lease of this request was lost (re-queued elsewhere, or cancelled)")
 
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
@@ -123,28 +154,31 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
         )
     except JobCancelled as exc:
         log(f"stopped: {exc}")
-        return req.id
+        return "stopped"
     except BaseException as exc:  # noqa: BLE001 - every failure is recorded with its reason
         message, kind = explain_failure(exc)
         log(f"FAILED ({kind}): {message}\n{traceback.format_exc()}")
         queue.fail(req.id, worker_id, message, kind)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return req.id
+        return "failed"
     finally:
         stop.set()
     if queue.finish(req.id, worker_id, info["run_id"]):
         log(f"finished {req.id} in {info['seconds']:.1f}s")
-    else:
-        log(f"finished {req.id}, but its lease had passed to another worker")
-    return req.id
+        return "finished"
+    log(f"finished {req.id}, but its lease had passed to another worker")
+    return "superseded"
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m evaluator.worker", description="Evaluate queued requests")
     p.add_argument("--data-dir", default=None, help="data folder shared with the app (default: $POLYGLOT_DATA_DIR or ./data/store)")
     p.add_argument("--once", action="store_true", help="process at most one request, then exit")
-    p.add_argument("--poll", type=float, default=5.0, help="seconds between looks at an empty queue")
+    p.add_argument("--queue", default=None, help="queue URL (default: $POLYGLOT_QUEUE or the data folder's SQLite "
+                   "file); postgresql://... to share one queue across machines")
+    p.add_argument("--poll", type=float, default=5.0, help="seconds between looks at an empty queue (a PostgreSQL "
+                   "queue also wakes the worker at once when a request arrives)")
     p.add_argument("--lease", type=float, default=float(os.environ.get("POLYGLOT_LEASE_S", "120")),
                    help="seconds a claim stays valid without a heartbeat")
     p.add_argument("--device", default="auto")
@@ -159,12 +193,18 @@ def main(argv=None) -> int:
     worker_id = args.worker_id or default_worker_id()
     options = EngineOptions(path=args.path, token_budget=args.token_budget, chunk_size=args.chunk_size,
                             generation_backend=args.generation_backend)
-    while True:
-        got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options)
-        if args.once:
-            return 0
-        if got is None:
-            time.sleep(args.poll)
+    from workqueue import open_queue
+
+    queue = open_queue(StoreLayout(data_dir).ensure().queue_db, lease_s=args.lease, url=args.queue)
+    try:
+        while True:
+            got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options, queue=queue)
+            if args.once:
+                return 0
+            if got is None:
+                queue.wait_for_work(args.poll)
+    finally:
+        queue.close()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluator.store import StoreLayout
-from submissions.queue import Queue
+from workqueue import Queue, open_queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
 
@@ -24,7 +24,7 @@ class AppContext:
     @classmethod
     def create(cls, settings: Settings, hub_client_factory=None) -> "AppContext":
         layout = StoreLayout(settings.data_dir).ensure()
-        queue = Queue(layout.queue_db, lease_s=settings.lease_s)
+        queue = open_queue(layout.queue_db, lease_s=settings.lease_s, url=settings.queue_url)
         kwargs = {"hub_client_factory": hub_client_factory} if hub_client_factory else {}
         # Runs load in the background: the page answers at once with what the store already holds.
         store = ResultStore(settings.data_dir, background=True, params_provider=lambda: {

@@ -9,14 +9,21 @@ import pandas as pd
 
 from .formatting import seconds_to_text
 
-COLUMNS = ["status", "model", "precision", "commit", "progress", "ETA", "submitted", "started", "finished",
-           "reason", "request"]
+COLUMNS = ["status", "model", "precision", "commit", "progress", "ETA", "runs on", "submitted", "started",
+           "finished", "reason", "request"]
 
 
 def _when(ts) -> str:
     if ts is None or pd.isna(ts):
         return ""
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def runs_on(r) -> str:
+    """Where the request's current (or last) attempt runs: the node and its GPUs."""
+    if not r.node:
+        return ""
+    return f"{r.node} · GPUs {r.gpu_ids}" if r.gpu_ids else f"{r.node} · CPU"
 
 
 def queue_rows(queue) -> list[dict]:
@@ -27,7 +34,7 @@ def queue_rows(queue) -> list[dict]:
             progress += f" ({100 * r.done / r.total:.0f}%)"
         rows.append({
             "status": r.status, "model": r.model_id, "precision": r.precision, "commit": r.sha[:12],
-            "progress": progress, "ETA": seconds_to_text(r.eta_s) if r.status == "RUNNING" else "",
+            "progress": progress, "ETA": seconds_to_text(r.eta_s) if r.status == "RUNNING" else "", "runs on": runs_on(r),
             "submitted": _when(r.submitted_at), "started": _when(r.started_at), "finished": _when(r.finished_at),
             "reason": r.error or "", "request": r.id,
         })

@@ -2,12 +2,16 @@
 
     python -m submissions.load_test                      # 100 submissions, 1,000 reads, own app on a temp folder
     python -m submissions.load_test --submissions 20 --reads 100
+    python -m submissions.load_test --submissions 200 --duplicates 0 --reads 0 --per-client 20   # rate limit
+    POLYGLOT_QUEUE=postgresql://... python -m submissions.load_test                              # on PostgreSQL
 
 It starts the app on localhost with a fresh data folder (local models allowed, no in-app worker,
-rate limits off), submits distinct tiny models plus duplicates of some of them, all at once, then
-reads the leaderboard concurrently. It checks that every call was answered, every distinct model
-was queued exactly once and every duplicate refused, and prints p50/p95 latencies and errors.
-Bounded: every call has a time-out and the whole run a deadline.
+rate limits off unless ``--per-client N``), submits distinct tiny models plus duplicates of some of
+them, all at once, then reads the leaderboard concurrently. It checks that every call was
+answered, every distinct model was queued exactly once (or, with a per-client limit, exactly N of
+them: ``queued_over_limit`` must be 0) and every duplicate refused, and prints p50/p95 latencies
+and errors. A PostgreSQL queue given in ``POLYGLOT_QUEUE`` must be empty. Bounded: every call has
+a time-out and the whole run a deadline.
 """
 
 from __future__ import annotations
@@ -57,9 +61,9 @@ def _models(root: Path, n: int) -> list[Path]:
     return out
 
 
-def _start_app(data: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "POLYGLOT_RATE_PER_CLIENT": "-1", "POLYGLOT_RATE_PER_USER": "-1", "HF_HUB_OFFLINE": "1",
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+def _start_app(data: Path, port: int, per_client: int = -1) -> subprocess.Popen:
+    env = {**os.environ, "POLYGLOT_RATE_PER_CLIENT": str(per_client), "POLYGLOT_RATE_PER_USER": "-1",
+           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "app.py", "--data-dir", str(data), "--port", str(port),
                              "--allow-local-models", "--no-worker"], cwd=REPO_DIR, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -98,14 +102,14 @@ def _fire(url: str, calls: list[tuple], concurrency: int, timeout: float) -> lis
         return [f.result() for f in as_completed(futures)]
 
 
-def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout: float) -> dict:
+def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout: float, per_client: int = -1) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="polyglot-load-"))
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     app = None
     try:
         models = _models(tmp / "models", submissions)
-        app = _start_app(tmp / "store", port)
+        app = _start_app(tmp / "store", port, per_client)
         subs = [((str(m), "main", "float32"), "/submit") for m in models]
         subs += [((str(models[i % len(models)]), "main", "float32"), "/submit") for i in range(duplicates)]
         t0 = time.perf_counter()
@@ -116,17 +120,20 @@ def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout
         read_res = _fire(url, reads_calls, concurrency, timeout)
         read_wall = time.perf_counter() - t0
 
-        from submissions.queue import Queue
+        from workqueue import open_queue
 
-        queue = Queue(tmp / "store" / "queue.sqlite")
-        queued = queue.list(limit=100000)
+        with open_queue(tmp / "store" / "queue.sqlite") as queue:
+            queued = queue.list(limit=100000)
         answered = [r for r in sub_res if r["ok"]]
         statuses = [r["result"]["status"] for r in answered]
+        expected = submissions if per_client < 0 else min(submissions, per_client)
         report = {
             "submissions": {
                 "sent": len(subs), "answered": len(answered), "errors": len(sub_res) - len(answered),
                 "queued": statuses.count("queued"), "rejected": statuses.count("rejected"),
                 "queue_records": len(queued), "distinct_models_in_queue": len({r.model_id for r in queued}),
+                "per_client_limit": per_client,
+                "queued_over_limit": max(0, len(queued) - per_client) if per_client >= 0 else 0,
                 "p50_ms": round(1000 * _percentile([r["seconds"] for r in sub_res], 0.5), 1),
                 "p95_ms": round(1000 * _percentile([r["seconds"] for r in sub_res], 0.95), 1),
                 "wall_s": round(sub_wall, 2), "concurrency": concurrency,
@@ -136,14 +143,14 @@ def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout
                 "errors": sum(not r["ok"] for r in read_res),
                 "p50_ms": round(1000 * _percentile([r["seconds"] for r in read_res], 0.5), 1),
                 "p95_ms": round(1000 * _percentile([r["seconds"] for r in read_res], 0.95), 1),
-                "wall_s": round(read_wall, 2), "requests_per_s": round(reads / read_wall, 1),
+                "wall_s": round(read_wall, 2), "requests_per_s": round(reads / read_wall, 1) if read_wall else 0.0,
             },
             "first_errors": [r["error"] for r in sub_res + read_res if not r["ok"]][:5],
         }
         s = report["submissions"]
-        report["ok"] = (s["errors"] == 0 and report["reads"]["errors"] == 0 and s["queued"] == submissions
-                        and s["rejected"] == duplicates and s["queue_records"] == submissions
-                        and s["distinct_models_in_queue"] == submissions)
+        report["ok"] = (s["errors"] == 0 and report["reads"]["errors"] == 0 and s["queued"] == expected
+                        and s["rejected"] == len(subs) - expected and s["queue_records"] == expected
+                        and s["distinct_models_in_queue"] == expected and s["queued_over_limit"] == 0)
         return report
     finally:
         if app is not None:
@@ -162,12 +169,16 @@ def main(argv=None) -> int:
     p.add_argument("--reads", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per call")
+    p.add_argument("--per-client", type=int, default=-1, help="per-address rate limit to enforce (default: off)")
     args = p.parse_args(argv)
-    report = run(args.submissions, args.duplicates, args.reads, args.concurrency, args.timeout)
+    report = run(args.submissions, args.duplicates, args.reads, args.concurrency, args.timeout, args.per_client)
     print(json.dumps(report, indent=2))
     s, r = report["submissions"], report["reads"]
-    print(f"\nsubmissions: {s['sent']} sent, {s['answered']} answered, {s['queued']} queued, {s['rejected']} refused as "
-          f"duplicates, {s['errors']} errors; p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms (concurrency {s['concurrency']})")
+    print(f"\nsubmissions: {s['sent']} sent, {s['answered']} answered, {s['queued']} queued, {s['rejected']} refused "
+          f"(duplicates or limits), {s['errors']} errors; p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms (concurrency {s['concurrency']})")
+    if s["per_client_limit"] >= 0:
+        print(f"rate limit {s['per_client_limit']} per address: {s['queue_records']} queued, "
+              f"{s['queued_over_limit']} over the limit")
     print(f"reads: {r['sent']} sent, {r['answered']} answered, {r['errors']} errors; p50 {r['p50_ms']} ms, "
           f"p95 {r['p95_ms']} ms, {r['requests_per_s']} req/s")
     print("OK" if report["ok"] else "FAILED")

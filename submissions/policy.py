@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workqueue import Limit
+
 from .validate import Rejected
 
 
@@ -48,17 +50,35 @@ class Policy:
         org = mid.split("/", 1)[0] + "/*" if "/" in mid else None
         return mid in self.opt_out or (org is not None and org in self.opt_out)
 
-    def check(self, queue, model_id: str, user: str | None, client: str | None) -> None:
+    def limits(self, user: str | None, client: str | None) -> list[Limit]:
+        """The rate limits a submission must stay under (none for admins).
+
+        ``Queue.add`` enforces them in the transaction that inserts the request, so concurrent
+        submissions cannot all pass a count taken before any of them was queued."""
+        if user and user.lower() in self.admins:
+            return []
+        since = time.time() - self.window_days * 86400
+        out = []
+        if user and self.per_user >= 0:
+            out.append(Limit("submitter", user, self.per_user, since))
+        if client and self.per_client >= 0:
+            out.append(Limit("client", client, self.per_client, since))
+        return out
+
+    def limit_message(self, limit: Limit) -> str:
+        days = f"{self.window_days:g} days"
+        if limit.field == "submitter":
+            return f"{limit.value} has reached the limit of {self.per_user} submissions per {days}; try again later."
+        return f"This address has reached the limit of {self.per_client} submissions per {days}; try again later."
+
+    def check(self, queue, model_id: str, user: str | None, client: str | None) -> list[Limit]:
+        """Refuse early what is refused anyway (before any Hub call); returns the limits for ``Queue.add``."""
         if self.require_login and not user:
             raise Rejected("Log in with your Hugging Face account to submit a model.")
         if self.is_opted_out(model_id):
             raise Rejected(f"The authors of {model_id} asked not to have it evaluated here.")
-        if user and user.lower() in self.admins:
-            return
-        since = time.time() - self.window_days * 86400
-        days = f"{self.window_days:g} days"
-        if user and self.per_user >= 0 and queue.count_since(since, submitter=user) >= self.per_user:
-            raise Rejected(f"{user} has reached the limit of {self.per_user} submissions per {days}; try again later.")
-        if client and self.per_client >= 0 and queue.count_since(since, client=client) >= self.per_client:
-            raise Rejected(f"This address has reached the limit of {self.per_client} submissions per {days}; "
-                           "try again later.")
+        limits = self.limits(user, client)
+        for limit in limits:
+            if queue.count_since(limit.since, **{limit.field: limit.value}) >= limit.max_count:
+                raise Rejected(self.limit_message(limit))
+        return limits

@@ -31,6 +31,11 @@ class Settings:
     rate_per_user: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_USER", 5)))
     rate_per_client: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_CLIENT", 20)))
     rate_window_days: float = field(default_factory=lambda: _env_float("POLYGLOT_RATE_WINDOW_DAYS", 7))
+    # Where the queue lives: None is the data folder's SQLite file; postgresql://... to share it.
+    queue_url: str | None = field(default_factory=lambda: os.environ.get("POLYGLOT_QUEUE") or None)
+    # Who runs evaluations: "local" (a child process per request, in the app) or a Ray cluster
+    # ("ray://HEAD:10001", "ray:auto"); see evaluator.dispatch.
+    dispatch: str = field(default_factory=lambda: os.environ.get("POLYGLOT_DISPATCH") or "local")
     # On a Hugging Face Space (SPACE_ID is set there) submitting needs a Hub login.
     require_login: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
 

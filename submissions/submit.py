@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from evaluator.cards import get_suite
 
 from .policy import client_key
-from .queue import Queue, Request
+from workqueue import LimitReached, Queue, Request
 from .settings import Settings
 from .validate import HubClient, Rejected, is_local_path, validate_hub_model, validate_local_model
 
@@ -41,7 +41,8 @@ class Submissions:
         try:
             if not isinstance(model_id, str):
                 raise Rejected("The model id must be text.")
-            self.settings.policy().check(self.queue, model_id.strip(), submitter, client_key(client))
+            policy = self.settings.policy()
+            limits = policy.check(self.queue, model_id.strip(), submitter, client_key(client))
             if is_local_path(model_id):
                 if not self.settings.allow_local_models:
                     raise Rejected("Local folders cannot be submitted here; give a Hugging Face model id (org/model).")
@@ -53,8 +54,10 @@ class Submissions:
             req, duplicate = self.queue.add(
                 model_id=valid.model_id, revision=valid.revision, sha=valid.sha, precision=valid.precision,
                 source=valid.source, suite=suite.id, tasks=list(suite.tasks), params=valid.params,
-                license=valid.license, submitter=submitter, client=client_key(client),
+                license=valid.license, submitter=submitter, client=client_key(client), limits=limits,
             )
+        except LimitReached as exc:
+            return SubmitResult("rejected", policy.limit_message(exc.limit))
         except Rejected as exc:
             return SubmitResult("rejected", str(exc))
         if duplicate is not None:

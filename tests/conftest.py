@@ -134,3 +134,60 @@ def wait_until(predicate, timeout: float, interval: float = 1.0, what: str = "co
             return last
         time.sleep(interval)
     raise TimeoutError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def require_or_skip(variable: str, reason: str):
+    """Skip with the reason outside CI; fail where ``variable``=1 says the part must be tested."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason} ({variable}=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on a temporary folder and Unix socket, for the whole session."""
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        require_or_skip("POLYGLOT_REQUIRE_POSTGRES", "psycopg is not installed (pip install -r requirements-cluster.txt)")
+    from workqueue.pg_local import LocalPostgres, find_binaries
+
+    if find_binaries() is None:
+        require_or_skip("POLYGLOT_REQUIRE_POSTGRES", "PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    server = LocalPostgres(port=free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh empty database on the session's server."""
+    import uuid
+
+    return postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def queue_url(request, tmp_path) -> str:
+    """The same test against the embedded SQLite queue and a PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'queue.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def open_queues():
+    """Open queues (``open_queues(url, lease_s=...)``), closed after the test."""
+    from workqueue import Queue
+
+    opened = []
+
+    def make(url, **kw):
+        q = Queue(url, **kw)
+        opened.append(q)
+        return q
+
+    yield make
+    for q in opened:
+        q.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import REPO
 from evaluator.store import StoreLayout
-from submissions.queue import Queue
+from workqueue import Queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
 

@@ -19,7 +19,7 @@ from conftest import REPO, wait_until
 from evaluator.store import StoreLayout
 from evaluator.worker import process_one
 from faults import queue_model, start_worker, variant_of
-from submissions.queue import FAILED, FINISHED, PENDING, RUNNING, Queue
+from workqueue import FAILED, FINISHED, PENDING, RUNNING, Queue
 
 
 def _queue(data_dir):

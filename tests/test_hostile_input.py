@@ -19,7 +19,7 @@ from explorer import views
 from explorer.formatting import escape_markdown, model_cell
 from explorer.store import ResultStore
 from hostile_corpus import MODEL_IDS, PRECISIONS, REVISIONS, SEARCHES
-from submissions.queue import Queue
+from workqueue import Queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
 from submissions.validate import REPO_ID, Rejected, check_model_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from submissions.queue import Queue
+from workqueue import Queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
 from test_validate import FakeHub

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from huggingface_hub import ModelInfo, errors
 
-from submissions.queue import Queue
+from workqueue import Queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
 from submissions.validate import Rejected, validate_hub_model, validate_local_model
