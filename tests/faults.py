@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from conftest import REPO
 from evaluator.store import StoreLayout
@@ -36,3 +39,12 @@ def start_worker(data_dir: Path, *extra: str, log: Path | None = None) -> subpro
     out = open(log, "w") if log else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "evaluator.worker", "--data-dir", str(data_dir), "--poll", "0.2",
                              "--device", "cpu", *extra], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+
+
+def sample_keys(run_dir: Path) -> collections.Counter:
+    """How often each (task, language, item, turn) appears in a run's sample rows."""
+    keys = collections.Counter()
+    for path in run_dir.glob("samples-*.parquet"):
+        for r in pq.read_table(path, columns=["task", "language", "item_id", "turn"]).to_pylist():
+            keys[(r["task"], r["language"], r["item_id"], r["turn"])] += 1
+    return keys

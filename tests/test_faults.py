@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import errno
 import json
 import os
@@ -18,20 +17,12 @@ import torch
 from conftest import REPO, wait_until
 from evaluator.store import StoreLayout
 from evaluator.worker import process_one
-from faults import queue_model, start_worker, variant_of
+from faults import queue_model, sample_keys, start_worker, variant_of
 from workqueue import FAILED, FINISHED, PENDING, RUNNING, Queue
 
 
 def _queue(data_dir):
     return Queue(StoreLayout(data_dir).queue_db)
-
-
-def _sample_keys(run_dir):
-    keys = collections.Counter()
-    for path in run_dir.glob("samples-*.parquet"):
-        for r in pq.read_table(path, columns=["task", "language", "item_id", "turn"]).to_pylist():
-            keys[(r["task"], r["language"], r["item_id"], r["turn"])] += 1
-    return keys
 
 
 def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path, tiny_model_dir):
@@ -54,7 +45,7 @@ def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path,
     assert done.status == FINISHED, done.error
     assert done.attempts == 2 and done.claimed_by != killed_at.claimed_by
     run_dir = StoreLayout(data).run_dir(rid)
-    keys = _sample_keys(run_dir)
+    keys = sample_keys(run_dir)
     assert keys and max(keys.values()) == 1  # every item exactly once
     info = json.loads((run_dir / "run.json").read_text())
     stats = info["engine_stats"]
@@ -78,7 +69,7 @@ def test_crashed_app_restarts_with_queue_and_results_intact(tmp_path, tiny_model
     done = wait_until(lambda: q.get(rid) if q.get(rid).status in (FINISHED, FAILED) else None, timeout=600,
                       interval=0.5, what="finished after the restart")
     assert done.status == FINISHED, done.error
-    assert max(_sample_keys(StoreLayout(data).run_dir(rid)).values()) == 1
+    assert max(sample_keys(StoreLayout(data).run_dir(rid)).values()) == 1
     wait_until(lambda: any(r["model"] == str(tiny_model_dir) for r in c2.predict("", "", "evaluated", api_name="/leaderboard_table")),
                timeout=30, what="results on the leaderboard")
 
