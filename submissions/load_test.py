@@ -46,7 +46,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def _models(root: Path, n: int) -> list[Path]:
+def tiny_models(root: Path, n: int) -> list[Path]:
+    """n copies of a tiny random model, each with a distinct folder hash (a distinct commit)."""
     from evaluator.tiny_model import build_tiny_model
 
     base = build_tiny_model(root / "base")
@@ -108,7 +109,7 @@ def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout
     url = f"http://127.0.0.1:{port}/"
     app = None
     try:
-        models = _models(tmp / "models", submissions)
+        models = tiny_models(tmp / "models", submissions)
         app = _start_app(tmp / "store", port, per_client)
         subs = [((str(m), "main", "float32"), "/submit") for m in models]
         subs += [((str(models[i % len(models)]), "main", "float32"), "/submit") for i in range(duplicates)]

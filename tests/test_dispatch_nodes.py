@@ -4,28 +4,19 @@ a request is killed, the request finishes on the other node, once, with each ite
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from cluster import kill_session, need_ray, start_dispatcher, stop_session
+from cluster import need_ray
 from conftest import REPO, free_port, wait_until
+from evaluator.local_cluster import (kill_session, loopback_only, session_pids, start_dispatcher, start_node,
+                                     stop_session, task_pids)
 from evaluator.store import StoreLayout
 from faults import queue_model, sample_keys, variant_of
-from netns import loopback_only
 from workqueue import FAILED, FINISHED, RUNNING, open_queue
-
-
-def _ray_start(*args: str, log: Path) -> subprocess.Popen:
-    ray_bin = Path(sys.executable).parent / "ray"
-    out = open(log, "a")
-    return subprocess.Popen([str(ray_bin) if ray_bin.exists() else shutil.which("ray"), "start", "--block",
-                             "--disable-usage-stats", "--num-cpus=1", "--num-gpus=1", *args],
-                            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _nodes_alive(address: str) -> int:
@@ -33,10 +24,6 @@ def _nodes_alive(address: str) -> int:
             "print(sum(1 for n in ray.nodes() if n['Alive']))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     return int(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else 0
-
-
-def _started(log: Path) -> bool:
-    return log.exists() and "Ray runtime started" in log.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +39,12 @@ def two_nodes(tmp_path_factory):
                 pytest.skip("a two-node cluster on one machine needs a loopback-only network namespace (run as root)")
             port = free_port()
             address = f"127.0.0.1:{port}"
-            head = _ray_start("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--include-dashboard=false",
+            head = start_node("--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--include-dashboard=false",
                               log=logs / "head.log")
             nodes = [head]
             try:
-                wait_until(lambda: _started(logs / "head.log") or head.poll() is not None, timeout=120, interval=0.5,
-                           what="the head node")
-                other = _ray_start(f"--address={address}", "--node-ip-address=127.0.0.1", log=logs / "node.log")
+                other = start_node(f"--address={address}", "--node-ip-address=127.0.0.1", log=logs / "node.log")
                 nodes.append(other)
-                wait_until(lambda: _started(logs / "node.log") or other.poll() is not None, timeout=120, interval=0.5,
-                           what="the second node")
                 assert wait_until(lambda: _nodes_alive(address) == 2, timeout=120, interval=1, what="two nodes alive")
                 yield address, head, other
             finally:
@@ -110,8 +93,6 @@ def test_a_killed_nodes_request_finishes_on_the_other_node(two_nodes, tmp_path, 
 
 def _node_of_session(node_proc, running) -> str:
     """The ``node`` text of the request whose Ray worker belongs to ``node_proc``'s session."""
-    from cluster import session_pids, task_pids
-
     mine = set(session_pids(node_proc.pid))
     for r in running:
         if any(pid in mine for pid in task_pids(r.id)):

@@ -12,13 +12,13 @@ import threading
 
 import pytest
 
-from cluster import need_ray, start_dispatcher, stop_session, task_pids
+from cluster import need_ray
 from conftest import REPO, wait_until
 from evaluator.dispatch import RayDispatcher, gpus_needed, parse_dispatch, placement_plan
 from evaluator.engine import EngineOptions
+from evaluator.local_cluster import loopback_only, start_dispatcher, stop_session, task_pids
 from evaluator.store import StoreLayout
 from faults import queue_model, sample_keys, variant_of
-from netns import loopback_only
 from workqueue import CANCELLED, FAILED, FINISHED, RUNNING, open_queue
 
 
@@ -200,3 +200,25 @@ def test_a_request_larger_than_the_cluster_fails_with_the_reason(ray_cluster, di
     assert r.status == FAILED and "needs 13 GPUs and the cluster has 1" in r.error and r.error_kind == "evaluator"
     assert not d.dispatcher.inflight
     q.close()
+
+
+def test_the_app_dispatches_to_ray_and_shows_where_each_request_runs(ray_cluster, start_app, tmp_path, tiny_model_dir,
+                                                                     monkeypatch):
+    monkeypatch.setenv("POLYGLOT_DISPATCH", f"ray:{ray_cluster}")
+    data = tmp_path / "store"
+    app = start_app(data, "--allow-local-models", "--tick", "1", "--suite", "smoke", "--device", "cpu")
+    assert f"dispatching evaluations to Ray at {ray_cluster}" in app.output()
+    client = app.client()
+    rid = client.predict(str(tiny_model_dir), "main", "float32", api_name="/submit")["request_id"]
+    seen = wait_until(lambda: next((r for r in client.predict(api_name="/queue_status")
+                                    if r["id"] == rid and r["node"]), None), timeout=300, interval=0.5,
+                      what="running on a Ray node")
+    assert "node" in seen["node"] and seen["gpu_ids"] == "0"
+    q = open_queue(StoreLayout(data).queue_db)
+    done = wait_until(lambda: _settled(q, rid), timeout=600, interval=0.5, what="finished")
+    q.close()
+    assert done.status == FINISHED and done.attempts == 1, done.error
+    assert not (data / "logs" / "app-worker.log").exists()  # no local child worker ran
+    wait_until(lambda: any(r["model"] == str(tiny_model_dir)
+                           for r in client.predict("", "", "evaluated", api_name="/leaderboard_table")),
+               timeout=60, interval=1, what="results on the leaderboard")

@@ -141,11 +141,11 @@ class Queue:
         with self.backend.transaction() as tx:
             now = self.backend.now(tx)
             while True:
-                row = tx.one(
-                    "SELECT * FROM requests WHERE status=? OR (status=? AND lease_until < ?) "
-                    "ORDER BY CASE status WHEN ? THEN 0 ELSE 1 END, submitted_at LIMIT 1" + self.backend.skip_locked,
-                    (PENDING, RUNNING, now, RUNNING),
-                )
+                # Two indexed looks rather than one scan: expired leases, then the oldest pending.
+                row = (tx.one("SELECT * FROM requests WHERE status=? AND lease_until < ? ORDER BY lease_until LIMIT 1"
+                              + self.backend.skip_locked, (RUNNING, now))
+                       or tx.one("SELECT * FROM requests WHERE status=? ORDER BY submitted_at LIMIT 1"
+                                 + self.backend.skip_locked, (PENDING,)))
                 if row is None:
                     return None
                 req = _to_request(row)
@@ -158,13 +158,12 @@ class Queue:
                                    "without finishing, e.g. killed or out of memory); an admin can re-queue it"
                                    + last)[:2000], EVALUATOR, req.id),
                 )
-            tx.execute(
+            return _to_request(tx.one(
                 "UPDATE requests SET status=?, claimed_by=?, lease_until=?, heartbeat_at=?, "
                 "started_at=COALESCE(started_at, ?), attempts=attempts+1, error=NULL, error_kind=NULL, "
-                "node=NULL, gpu_ids=NULL, dispatch_ref=NULL WHERE id=?",
+                "node=NULL, gpu_ids=NULL, dispatch_ref=NULL WHERE id=? RETURNING *",
                 (RUNNING, worker_id, now + self.lease_s, now, now, req.id),
-            )
-            return _to_request(tx.one("SELECT * FROM requests WHERE id=?", (req.id,)))
+            ))
 
     def _mine(self, sql: str, args, request_id: str, worker_id: str, notify: bool = False) -> bool:
         """Run an UPDATE on a request only while ``worker_id`` holds its claim; True when it did."""

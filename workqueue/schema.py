@@ -61,6 +61,7 @@ MIGRATIONS = (
         "ALTER TABLE requests ADD COLUMN dispatch_ref TEXT",
         "CREATE INDEX IF NOT EXISTS requests_submitter ON requests(submitter, submitted_at)",
         "CREATE INDEX IF NOT EXISTS requests_client ON requests(client, submitted_at)",
+        "CREATE INDEX IF NOT EXISTS requests_lease ON requests(status, lease_until)",
     )),
 )
 LATEST = MIGRATIONS[-1].version
