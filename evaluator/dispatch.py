@@ -90,19 +90,20 @@ def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, leas
     """The Ray task: evaluate one claimed request with the worker's code. Returns plain data only."""
     import ray
 
-    from workqueue import RUNNING, Queue
+    from workqueue import Queue
 
-    from .model import quiet_transformers
-    from .worker import evaluate_claimed
-
-    quiet_transformers()
     ctx = ray.get_runtime_context()
     node = f"{ray.util.get_node_ip_address()} (node {ctx.get_node_id()[:8]})"
     gpu_ids = ",".join(str(g) for g in ray.get_gpu_ids())
     with Queue(queue_url, lease_s=lease_s) as queue:
-        req = queue.get(request_id)
-        if req is None or req.status != RUNNING or req.claimed_by != claim:
+        # Where it runs is recorded first, before the slow imports: the request has started.
+        if not queue.place(request_id, claim, node=node, gpu_ids=gpu_ids):
             return {"request_id": request_id, "outcome": "not ours", "node": node}
+        from .model import quiet_transformers
+        from .worker import evaluate_claimed
+
+        quiet_transformers()
+        req = queue.get(request_id)
         outcome = evaluate_claimed(queue, StoreLayout(data_dir).ensure(), req, claim, device=device, lease_s=lease_s,
                                    engine=engine, echo=True, placement=(node, gpu_ids))
     return {"request_id": request_id, "outcome": outcome, "node": node, "gpu_ids": gpu_ids}
@@ -186,7 +187,8 @@ class RayDispatcher:
         except TaskCancelledError:
             self._log(f"{a.request_id}: Ray task cancelled")
         except RayError as exc:
-            reason = f"the cluster lost the evaluation ({type(exc).__name__}: {_first_line(exc)})"
+            cause = getattr(exc, "cause", None) or exc  # a task's own exception, else Ray's
+            reason = f"the cluster lost the evaluation ({type(cause).__name__}: {_first_line(cause)})"
             if self.queue.release(a.request_id, a.claim, reason):
                 self._log(f"{a.request_id}: {reason}; re-queued")
         finally:
@@ -214,7 +216,7 @@ class RayDispatcher:
                 continue
             attempt = self._start(req, claim, gpus)
             self.inflight[claim] = attempt
-            self.queue.place(req.id, claim, dispatch_ref=f"ray-task:{attempt.ref.task_id().hex()}")
+            self.queue.place(req.id, claim, dispatch_ref=_handle(attempt.ref))
             self._log(f"{req.id}: dispatched with {gpus:g} GPU(s), attempt {req.attempts}")
 
     def _start(self, req, claim: str, gpus: float) -> Attempt:
@@ -265,6 +267,14 @@ class RayDispatcher:
                 if a.group is not None:
                     ray.util.remove_placement_group(a.group)
             self.inflight.clear()
+
+
+def _handle(ref) -> str:
+    """The Ray task id of an attempt (its object id through Ray Client, which has no task ids)."""
+    try:
+        return f"ray-task:{ref.task_id().hex()}"
+    except (AttributeError, NotImplementedError):
+        return f"ray-object:{ref.hex()}"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -112,7 +112,9 @@ def stop_session(proc: subprocess.Popen) -> None:
 
 
 def start_dispatcher(data_dir: Path, address: str, *extra: str, log: Path) -> subprocess.Popen:
+    """``python -m evaluator.dispatch`` on a cluster: a GCS address (host:port) or a ray:// Ray Client URL."""
     out = open(log, "a")
-    return subprocess.Popen([sys.executable, "-m", "evaluator.dispatch", "--ray", f"ray:{address}", "--data-dir",
+    target = address if address.startswith("ray://") else f"ray:{address}"
+    return subprocess.Popen([sys.executable, "-m", "evaluator.dispatch", "--ray", target, "--data-dir",
                              str(data_dir), "--device", "cpu", "--poll", "0.5", *extra], cwd=REPO_DIR, stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -53,4 +53,4 @@ def test_the_default_install_never_imports_the_cluster_parts():
     for name in ("requirements.txt", "requirements-dev.txt", "requirements-worker.txt"):
         text = (REPO / name).read_text()
         assert not re.search(r"^\s*(ray|psycopg)", text, re.M), name
-    assert "ray==" in (REPO / "requirements-cluster.txt").read_text()
+    assert "ray[client]==" in (REPO / "requirements-cluster.txt").read_text()
