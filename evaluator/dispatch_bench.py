@@ -74,8 +74,22 @@ def _each_item_once(data_dir: Path, rid: str) -> bool:
     return bool(keys) and max(keys.values()) == 1
 
 
+def _recovery(queue, data: Path, rid: str, kill) -> dict:
+    """Kill the request's attempt mid-run; time until a new attempt runs on a node, and until it finished."""
+    _wait(lambda: (queue.get(rid).done or 0) >= 60, 300, "progress")
+    before = queue.get(rid).node
+    kill(rid)
+    t0 = time.monotonic()
+    _wait(lambda: (lambda x: x.attempts == 2 and x.node)(queue.get(rid)), 300, "running again")
+    again = time.monotonic() - t0
+    _wait(lambda: queue.get(rid).status in ("FINISHED", "FAILED"), 600, "finished", 0.2)
+    r = queue.get(rid)
+    return {"running_again_s": round(again, 2), "finished_s": round(time.monotonic() - t0, 2), "status": r.status,
+            "attempts": r.attempts, "node_changed": r.node != before, "each_item_once": _each_item_once(data, rid)}
+
+
 def run(rounds: int, work: Path) -> dict:
-    from workqueue import FINISHED, RUNNING, open_queue
+    from workqueue import RUNNING, open_queue
 
     from .tiny_model import build_tiny_model
 
@@ -116,32 +130,15 @@ def run(rounds: int, work: Path) -> dict:
                 "queued_to_running_on_a_node_s": [round(x, 2) for x in placed],
                 "median_queued_to_running_s": round(statistics.median(placed), 2)}
 
-            rid = _queue_tiny(queue, model, "worker")
-            _wait(lambda: (queue.get(rid).done or 0) >= 60, 300, "progress")
-            os.kill(task_pids(rid)[0], signal.SIGKILL)
-            t0 = time.monotonic()
-            _wait(lambda: (lambda x: x.attempts == 2 and x.node)(queue.get(rid)), 300, "running again")
-            again = time.monotonic() - t0
-            _wait(lambda: queue.get(rid).status in (FINISHED, "FAILED"), 600, "finished", 0.2)
-            r = queue.get(rid)
-            report["killed_worker"] = {"running_again_s": round(again, 2), "finished_s": round(time.monotonic() - t0, 2),
-                                       "status": r.status, "attempts": r.attempts,
-                                       "each_item_once": _each_item_once(data, rid)}
+            def kill_worker(rid):
+                os.kill(task_pids(rid)[0], signal.SIGKILL)
 
-            rid = _queue_tiny(queue, model, "node")
-            _wait(lambda: (queue.get(rid).done or 0) >= 60, 300, "progress")
-            pid = task_pids(rid)[0]
-            victim = next(p for p in procs[1:3] if pid in session_pids(p.pid))
-            before = queue.get(rid).node
-            kill_session(victim)
-            t0 = time.monotonic()
-            _wait(lambda: (lambda x: x.attempts == 2 and x.node)(queue.get(rid)), 300, "running on the other node")
-            again = time.monotonic() - t0
-            _wait(lambda: queue.get(rid).status in (FINISHED, "FAILED"), 600, "finished", 0.2)
-            r = queue.get(rid)
-            report["killed_node"] = {"running_again_s": round(again, 2), "finished_s": round(time.monotonic() - t0, 2),
-                                     "status": r.status, "attempts": r.attempts, "moved": r.node != before,
-                                     "each_item_once": _each_item_once(data, rid)}
+            def kill_node(rid):
+                pid = task_pids(rid)[0]
+                kill_session(next(p for p in procs[1:3] if pid in session_pids(p.pid)))
+
+            report["killed_worker"] = _recovery(queue, data, _queue_tiny(queue, model, "worker"), kill_worker)
+            report["killed_node"] = _recovery(queue, data, _queue_tiny(queue, model, "node"), kill_node)
         finally:
             for p in reversed(procs):
                 stop_session(p)

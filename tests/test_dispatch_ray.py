@@ -52,7 +52,8 @@ def ray_cluster():
     import ray
 
     with loopback_only():
-        ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False, namespace="polyglot")
+        ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False,
+                 namespace="polyglot")  # a new instance, whatever else runs on the machine
         try:
             yield ray.get_runtime_context().gcs_address
         finally:
