@@ -1,6 +1,6 @@
 """Polyglot Leaderboard: the web app.
 
-    python app.py [--data-dir ./data/store] [--port 7860] [--no-worker] [--allow-local-models]
+    python app.py [--data-dir ./data/store] [--store URL] [--port 7860] [--no-worker] [--allow-local-models]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Polyglot Leaderboard web app")
     p.add_argument("--data-dir", default=None, help="data folder (default: $POLYGLOT_DATA_DIR or ./data/store)")
+    p.add_argument("--store", default=None,
+                   help="results store: a folder URL or fsspec URL such as s3://bucket/prefix (default: $POLYGLOT_STORE or DATA_DIR/results)")
     p.add_argument("--host", default=os.environ.get("POLYGLOT_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("POLYGLOT_PORT", "7860")))
     p.add_argument("--no-worker", action="store_true", help="do not evaluate in this process (use evaluator.worker)")
@@ -34,10 +36,10 @@ def main(argv=None) -> None:
 
     settings = Settings(data_dir=resolve_data_dir(args.data_dir), allow_local_models=args.allow_local_models,
                         run_worker=not args.no_worker, worker_device=args.device)
-    for name in ("max_params_b", "suite", "tick", "lease"):
+    for name in ("max_params_b", "suite", "tick", "lease", "store"):
         value = getattr(args, name)
         if value is not None:
-            setattr(settings, {"tick": "tick_s", "lease": "lease_s"}.get(name, name), value)
+            setattr(settings, {"tick": "tick_s", "lease": "lease_s", "store": "store_url"}.get(name, name), value)
 
     from explorer.context import AppContext
     from explorer.ui import build_ui
@@ -47,9 +49,9 @@ def main(argv=None) -> None:
     demo = build_ui(ctx)
     scheduler = EvaluationScheduler(settings.data_dir, ctx.queue, ctx.store, tick_s=settings.tick_s,
                                     lease_s=settings.lease_s, run_worker=settings.run_worker,
-                                    device=settings.worker_device)
+                                    device=settings.worker_device, store_url=settings.store_url)
     scheduler.start()
-    print(f"Polyglot Leaderboard: data in {settings.data_dir}; "
+    print(f"Polyglot Leaderboard: data in {settings.data_dir}; results in {ctx.store.runs.url}; "
           f"{'evaluating in this process' if settings.run_worker else 'no in-app worker'}", flush=True)
     try:
         demo.queue(default_concurrency_limit=8).launch(

@@ -3,7 +3,10 @@
 Runs inside the app (one request per scheduler tick, in a child process) or on its own, e.g. on a
 GPU machine sharing the data folder:
 
-    python -m evaluator.worker --data-dir ./data/store
+    python -m evaluator.worker --data-dir ./data/store [--store s3://bucket/prefix]
+
+Each run is written to a local folder, then published to the results store (evaluator.run_store):
+a run becomes visible only once complete, and a duplicate publish never replaces a finished run.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -24,6 +28,7 @@ from .datasets import DataUnavailable
 from .engine import EngineOptions, JobCancelled
 from .hub import HubError
 from .model import ModelLoadError, quiet_transformers
+from .run_store import AlreadyPublished, RunStore, StoreError
 from .runner import ModelOutputError, RunRequest, run_evaluation
 from .store import StoreLayout, resolve_data_dir
 
@@ -46,7 +51,7 @@ def explain_failure(exc: BaseException) -> tuple[str, str]:
         return f"the disk is full: results could not be written ({exc.filename or exc})", "evaluator"
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"the data folder is not writable: {exc}", "evaluator"
-    if isinstance(exc, (DataUnavailable, CardError)):
+    if isinstance(exc, (DataUnavailable, CardError, StoreError)):
         return str(exc), "evaluator"
     return f"evaluator error: {type(exc).__name__}: {exc}"[:1000], "evaluator"
 
@@ -68,8 +73,8 @@ class _Log:
 
 
 def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
-                engine: EngineOptions | None = None, echo: bool = True) -> str | None:
-    """Claim and evaluate one request. Returns its id, or None when the queue had nothing."""
+                engine: EngineOptions | None = None, echo: bool = True, store: RunStore | None = None) -> str | None:
+    """Claim and evaluate one request, publish its run. Returns its id, or None when the queue had nothing."""
     from submissions.queue import Queue
 
     layout = StoreLayout(data_dir).ensure()
@@ -79,6 +84,13 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
         return None
     log = _Log(layout.log_file(req.id), echo)
     log(f"claimed {req.id}: {req.model_id}@{req.sha[:12]} ({req.precision}) attempt {req.attempts} by {worker_id}")
+    try:
+        store = store or RunStore.for_data_dir(data_dir)
+        store.check()  # before the evaluation: an unreachable store fails the request at once
+    except StoreError as exc:
+        log(f"FAILED (evaluator): {exc}")
+        queue.fail(req.id, worker_id, str(exc), "evaluator")
+        return req.id
     state = {"done": 0, "total": 0, "eta": None, "lost": False, "last": 0.0}
     stop = threading.Event()
 
@@ -101,7 +113,7 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
 
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
-    run_dir = layout.run_dir(req.id)
+    run_dir = layout.work_dir(req.id)
     try:
         info = run_evaluation(
             RunRequest(
@@ -121,6 +133,7 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
             listener,
             log=log,
         )
+        _publish(store, run_dir, info["run_id"], worker_id, log)
     except JobCancelled as exc:
         log(f"stopped: {exc}")
         return req.id
@@ -133,11 +146,24 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
         return req.id
     finally:
         stop.set()
+    shutil.rmtree(run_dir, ignore_errors=True)  # the store holds the run now
     if queue.finish(req.id, worker_id, info["run_id"]):
         log(f"finished {req.id} in {info['seconds']:.1f}s")
     else:
         log(f"finished {req.id}, but its lease had passed to another worker")
     return req.id
+
+
+def _publish(store: RunStore, run_dir: Path, run_id: str, worker_id: str, log) -> None:
+    """Publish the finished run. An earlier publish of the same run (a retry, or another worker that
+    took over the request) is kept as it is. A StoreError propagates: the request fails with its
+    reason and the local folder stays, so that a retry resumes from it."""
+    try:
+        folder = store.publish(run_dir, run_id, worker=worker_id)
+    except AlreadyPublished as exc:
+        log(f"not published: {exc}; the published run is kept")
+        return
+    log(f"published {run_id} to {store.url} ({folder})")
 
 
 def main(argv=None) -> int:
@@ -153,14 +179,18 @@ def main(argv=None) -> int:
     p.add_argument("--path", choices=["auto", "packed", "plain"], default="auto")
     p.add_argument("--chunk-size", type=int, default=None, help="requests between cache commits and heartbeats")
     p.add_argument("--generation-backend", choices=["hf", "vllm"], default="hf")
+    p.add_argument("--store", default=None,
+                   help="results store: a folder URL or any fsspec URL, e.g. s3://bucket/prefix "
+                        "(default: $POLYGLOT_STORE or DATA_DIR/results)")
     args = p.parse_args(argv)
     quiet_transformers()
     data_dir = resolve_data_dir(args.data_dir)
     worker_id = args.worker_id or default_worker_id()
     options = EngineOptions(path=args.path, token_budget=args.token_budget, chunk_size=args.chunk_size,
                             generation_backend=args.generation_backend)
+    store = RunStore.for_data_dir(data_dir, args.store)
     while True:
-        got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options)
+        got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options, store=store)
         if args.once:
             return 0
         if got is None:

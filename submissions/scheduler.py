@@ -23,7 +23,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 
 class EvaluationScheduler:
     def __init__(self, data_dir: Path, queue, store=None, tick_s: float = 10.0, lease_s: float = 120.0,
-                 run_worker: bool = True, device: str = "auto"):
+                 run_worker: bool = True, device: str = "auto", store_url: str = ""):
         self.data_dir = Path(data_dir)
         self.queue = queue
         self.store = store
@@ -31,6 +31,7 @@ class EvaluationScheduler:
         self.lease_s = lease_s
         self.run_worker = run_worker
         self.device = device
+        self.store_url = store_url
         self.child: subprocess.Popen | None = None
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(daemon=True)
@@ -69,7 +70,8 @@ class EvaluationScheduler:
         env.setdefault("PYTHONUNBUFFERED", "1")
         self.child = subprocess.Popen(
             [sys.executable, "-m", "evaluator.worker", "--data-dir", str(self.data_dir), "--once",
-             "--lease", str(self.lease_s), "--device", self.device],
+             "--lease", str(self.lease_s), "--device", self.device,
+             *(["--store", self.store_url] if self.store_url else [])],
             cwd=REPO_DIR, stdout=out, stderr=subprocess.STDOUT, env=env,
         )
         out.close()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO
+from evaluator.run_store import RunStore
 from evaluator.store import StoreLayout
 from submissions.queue import Queue
 from submissions.settings import Settings
@@ -36,3 +37,11 @@ def start_worker(data_dir: Path, *extra: str, log: Path | None = None) -> subpro
     out = open(log, "w") if log else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "evaluator.worker", "--data-dir", str(data_dir), "--poll", "0.2",
                              "--device", "cpu", *extra], cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+
+
+def published_run_dir(data_dir: Path, run_id: str) -> Path:
+    """The folder of a run that a worker published to the data folder's default results store."""
+    store = RunStore.for_data_dir(data_dir)
+    folder = store.published_folder(run_id)
+    assert folder, f"run {run_id} is not published"
+    return store.local_path(folder)
