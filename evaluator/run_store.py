@@ -252,9 +252,16 @@ class RunStore:
         local_dir = Path(local_dir)
         if not _SAFE_NAME.match(run_id):
             raise ValueError(f"not a valid run id: {run_id!r}")
-        names = sorted(p.name for p in local_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+        # The run's own files only: a response cache or a log beside them stays on this machine.
+        names = sorted(p.name for p in local_dir.iterdir() if p.is_file() and _is_run_file(p.name))
         if SCORES not in names or RUN_JSON not in names:
             raise ValueError(f"{local_dir} is not a complete run folder (needs {RUN_JSON} and {SCORES})")
+        try:
+            named = json.loads((local_dir / RUN_JSON).read_text(encoding="utf-8")).get("run_id")
+        except (ValueError, AttributeError) as exc:
+            raise ValueError(f"{local_dir / RUN_JSON} is not a run's provenance: {exc}") from None
+        if named not in (None, run_id):
+            raise ValueError(f"{local_dir} holds run {named}, not {run_id}")
         names = [n for n in names if n != SCORES] + [SCORES]
         marker_path = self.path(run_id, MARKER)
         attempt = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
@@ -320,6 +327,10 @@ class RunStore:
             self.fs.rm(self.path(folder), recursive=True)
         except Exception:  # noqa: BLE001 - best effort: an unpublished attempt is invisible anyway
             pass
+
+
+def _is_run_file(name: str) -> bool:
+    return name in (RUN_JSON, SCORES) or (name.startswith("samples-") and name.endswith(".parquet"))
 
 
 def _listing(files: dict[str, tuple[int, str]]) -> tuple[tuple[str, int, str], ...]:

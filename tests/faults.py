@@ -45,3 +45,20 @@ def published_run_dir(data_dir: Path, run_id: str) -> Path:
     folder = store.published_folder(run_id)
     assert folder, f"run {run_id} is not published"
     return store.local_path(folder)
+
+
+def copy_run(src: Path, dest: Path, run_id: str) -> Path:
+    """A copy of a run folder under another run id (run.json and every row say so)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in src.iterdir():
+        if p.suffix == ".parquet":
+            t = pq.read_table(p)
+            t = t.set_column(t.schema.get_field_index("run_id"), "run_id", pa.array([run_id] * len(t), pa.string()))
+            pq.write_table(t, dest / p.name)
+        elif p.name == "run.json":
+            info = json.loads(p.read_text())
+            (dest / p.name).write_text(json.dumps({**info, "run_id": run_id}))
+    return dest

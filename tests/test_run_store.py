@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from evaluator.run_store import MARKER, AlreadyPublished, RunStore, StoreError
 from explorer.store import ResultStore
 from explorer.synthetic import generate
+from faults import copy_run
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +26,20 @@ def _store(tmp_path) -> RunStore:
     return RunStore((tmp_path / "store").as_uri())
 
 
+def _run(runs_dir, tmp_path, i: int, run_id: str):
+    """Synthetic run ``i`` as a local folder of run ``run_id``."""
+    return copy_run(runs_dir / f"synthetic-000{i}", tmp_path / "local" / f"{run_id}-{i}", run_id)
+
+
 def test_published_run_is_listed_and_a_duplicate_is_refused_without_touching_it(tmp_path, runs_dir):
     store = _store(tmp_path)
-    folder = store.publish(runs_dir / "synthetic-0000", "run-a", worker="w1")
+    folder = store.publish(_run(runs_dir, tmp_path, 0, "run-a"), "run-a", worker="w1")
     assert folder.startswith("run-a/")
     listed = {r.name: r for r in store.scan().runs}
     assert listed["run-a"].folder == folder and listed["run-a"].published
     before = {p.name: p.read_bytes() for p in store.local_path(folder).iterdir()}
     with pytest.raises(AlreadyPublished) as err:
-        store.publish(runs_dir / "synthetic-0001", "run-a", worker="w2")
+        store.publish(_run(runs_dir, tmp_path, 1, "run-a"), "run-a", worker="w2")
     assert err.value.attempt == folder.split("/")[1]
     assert {p.name: p.read_bytes() for p in store.local_path(folder).iterdir()} == before
     assert [p.name for p in (tmp_path / "store" / "run-a").iterdir() if p.is_dir()] == [folder.split("/")[1]]
@@ -43,10 +50,11 @@ def test_published_run_is_listed_and_a_duplicate_is_refused_without_touching_it(
 def test_concurrent_publishers_of_one_run_leave_exactly_one_published_attempt(tmp_path, runs_dir):
     store = _store(tmp_path)
     outcomes = []
+    folders = [_run(runs_dir, tmp_path, i, "run-x") for i in range(3)]
 
     def publish(i):
         try:
-            outcomes.append(("ok", RunStore(store.url).publish(runs_dir / f"synthetic-000{i % 3}", "run-x", f"w{i}")))
+            outcomes.append(("ok", RunStore(store.url).publish(folders[i % 3], "run-x", f"w{i}")))
         except AlreadyPublished:
             outcomes.append(("refused", None))
 
@@ -76,7 +84,7 @@ def test_half_written_attempt_and_unfinished_plain_folder_are_invisible(tmp_path
 
 def test_unreadable_marker_is_reported_not_followed(tmp_path, runs_dir):
     store = _store(tmp_path)
-    store.publish(runs_dir / "synthetic-0000", "run-d")
+    store.publish(_run(runs_dir, tmp_path, 0, "run-d"), "run-d")
     (tmp_path / "store" / "run-d" / MARKER).write_text("{broken")
     scan = store.scan()
     assert scan.runs == [] and [p.name for p in scan.problems] == ["run-d"]
@@ -92,6 +100,8 @@ def test_publish_of_an_incomplete_folder_is_refused(tmp_path, runs_dir):
         store.publish(partial, "run-e")
     with pytest.raises(ValueError, match="not a valid run id"):
         store.publish(runs_dir / "synthetic-0000", "../escape")
+    with pytest.raises(ValueError, match="holds run synthetic-0000"):
+        store.publish(runs_dir / "synthetic-0000", "run-e")
     assert not (tmp_path / "store" / "run-e").exists()
 
 
@@ -100,7 +110,7 @@ def test_an_unwritable_store_raises_a_store_error_and_publishes_nothing(tmp_path
     blocked.write_text("a file where the store's folder should be")
     store = RunStore((blocked / "store").as_uri())
     with pytest.raises(StoreError, match="cannot be written"):
-        store.publish(runs_dir / "synthetic-0000", "run-f")
+        store.publish(_run(runs_dir, tmp_path, 0, "run-f"), "run-f")
 
 
 def test_hub_dataset_store_uses_the_same_code_path_and_fails_offline_with_the_reason(monkeypatch):
@@ -139,3 +149,47 @@ def test_explorer_loads_published_and_plain_runs_and_follows_the_marker(tmp_path
         assert explorer.problems().empty
     finally:
         explorer.close()
+
+
+def test_worker_finding_its_run_already_published_keeps_the_published_run(tmp_path, runs_dir, tiny_model_dir):
+    # Another worker took the request over and published first: this worker's publish is refused,
+    # the published run stays as it is, and the request is finished.
+    from evaluator.store import StoreLayout
+    from evaluator.worker import process_one
+    from faults import queue_model
+    from submissions.queue import FINISHED, Queue
+
+    data = tmp_path / "data"
+    rid = queue_model(data, tiny_model_dir)
+    store = RunStore.for_data_dir(data)
+    first = store.publish(_run(runs_dir, tmp_path, 0, rid), rid, worker="the-other-worker")
+    before = {p.name: p.read_bytes() for p in store.local_path(first).iterdir()}
+    process_one(data, "late-worker", device="cpu", echo=False)
+    assert Queue(StoreLayout(data).queue_db).get(rid).status == FINISHED
+    assert store.published_folder(rid) == first
+    assert {p.name: p.read_bytes() for p in store.local_path(first).iterdir()} == before
+    assert {p.name for p in (data / "results" / rid).iterdir()} == {MARKER, first.split("/")[1]}
+    assert "is already published" in StoreLayout(data).log_file(rid).read_text()
+
+
+def test_the_default_store_needs_no_object_storage_packages(tmp_path, runs_dir):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {{"s3fs", "aiobotocore", "botocore", "boto3"}}:
+            raise ImportError(name + " must not be needed by the default store")
+sys.meta_path.insert(0, Block())
+from evaluator.run_store import RunStore
+store = RunStore.for_data_dir({str(tmp_path / "data")!r})
+store.check()
+print(len(store.scan().runs))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "POLYGLOT_STORE"})
+    assert out.stdout.strip() == "0", out.stderr
