@@ -221,8 +221,19 @@ class RunStore:
         self._markers[name] = (sig, attempt, problem)
         return attempt, problem, sig
 
-    def read_bytes(self, folder: str, name: str) -> bytes:
-        return self.fs.cat_file(self.path(folder, name))
+    def read_many(self, folders: list[str], name: str) -> dict[str, bytes | Exception]:
+        """``name`` of each folder, fetched concurrently where the backend can (S3): folder -> bytes or error."""
+        if not folders:
+            return {}
+        paths = {self.path(f, name): f for f in folders}
+        try:
+            got = self.fs.cat(list(paths), on_error="return")
+        except Exception as exc:  # noqa: BLE001
+            return {f: exc for f in folders}
+        if not isinstance(got, dict):  # a single path comes back as bytes
+            got = {next(iter(paths)): got}
+        return {paths[p]: v for p, v in got.items() if p in paths} | {
+            f: FileNotFoundError(p) for p, f in paths.items() if p not in got}
 
     def published_folder(self, run_id: str) -> str | None:
         """The folder of a published run, or None."""

@@ -69,6 +69,7 @@ class Problem:
     reason: str
     signature: str
     since: str
+    retry: bool = False  # the store failed to serve a file (not the file's fault): try again every tick
 
 
 def _now() -> str:
@@ -209,7 +210,8 @@ class ResultStore:
             changed = [n for n, sig in self._loaded.items() if current.get(n) is None or current[n].signature != sig]
             full = force or bool(changed)
             # A quarantined run is read again only once its files change.
-            problems = {n: p for n, p in self._problems.items() if n in current and current[n].signature == p.signature}
+            problems = {n: p for n, p in self._problems.items()
+                        if n in current and current[n].signature == p.signature and not p.retry}
             for n, mp in marker_problems.items():
                 old = self._problems.get(n)
                 problems[n] = old if old is not None and (old.signature, old.reason) == (mp.signature, mp.reason) else mp
@@ -223,7 +225,12 @@ class ResultStore:
             samples = self._check_samples(runs)
             for r in candidates:
                 if r.name in bad:
-                    problems[r.name] = Problem(r.name, bad[r.name][0], bad[r.name][1], r.signature, _now())
+                    file, reason, retry = bad[r.name]
+                    problems[r.name] = Problem(r.name, file, reason, r.signature, _now(), retry)
+            if not runs and not full and not rebuild:
+                self._con.execute("DROP TABLE IF EXISTS staged_scores")
+                self._set_problems(problems)
+                return False
             con = self._con
             con.execute("BEGIN TRANSACTION")
             latest_before = self._latest
@@ -256,20 +263,22 @@ class ResultStore:
         """(run folder, its provenance) for each candidate whose run.json is usable; the others' reasons."""
         existing = dict(self._wquery("SELECT run_id, folder FROM runs").itertuples(index=False)) if keep_existing else {}
         ok, bad = [], {}
+        texts = self.runs.read_many([r.folder for r in candidates if r.has(RUN_JSON)], RUN_JSON)
         for r in candidates:
             if not r.has(RUN_JSON):
-                bad[r.name] = (RUN_JSON, "the run has scores but no run.json")
+                bad[r.name] = (RUN_JSON, "the run has scores but no run.json", False)
+                continue
+            data = texts.get(r.folder)
+            if isinstance(data, Exception):  # unreadable now (the store failed): tried again once it changes
+                bad[r.name] = (RUN_JSON, f"cannot be read ({type(data).__name__}: {data})"[:300], True)
                 continue
             try:
-                info = RunInfo.parse(self.runs.read_bytes(r.folder, RUN_JSON), default_run_id=r.name)
+                info = RunInfo.parse(data, default_run_id=r.name)
             except RunInfoError as exc:
-                bad[r.name] = (RUN_JSON, str(exc))
-                continue
-            except Exception as exc:  # noqa: BLE001 - unreadable now (the store failed): try again next time
-                bad[r.name] = (RUN_JSON, f"cannot be read ({type(exc).__name__}: {exc})"[:300])
+                bad[r.name] = (RUN_JSON, str(exc), False)
                 continue
             if info.run_id in existing:
-                bad[r.name] = (RUN_JSON, f"run {info.run_id} is already loaded from {existing[info.run_id]}")
+                bad[r.name] = (RUN_JSON, f"run {info.run_id} is already loaded from {existing[info.run_id]}", False)
                 continue
             existing[info.run_id] = r.folder
             ok.append((r, info))
@@ -295,7 +304,7 @@ class ResultStore:
                 try:
                     con.execute(read, [[uri]])
                 except duckdb.Error as exc:
-                    bad[r.name] = (SCORES, _file_error(exc, uri, SCORES))
+                    bad[r.name] = (SCORES, _file_error(exc, uri, SCORES), isinstance(exc, duckdb.IOException))
         counts = {(f, rid): n for f, rid, n in con.execute(
             "SELECT filename, run_id, count(*) FROM staged_scores GROUP BY ALL").fetchall()}
         ok = []
@@ -305,7 +314,7 @@ class ResultStore:
             if not counts.get((uri, info.run_id)):
                 others = sorted({str(rid) for f, rid in counts if f == uri})
                 bad[r.name] = (SCORES, f"holds no scores of run {info.run_id}"
-                               + (f" (it names {', '.join(others[:3])})" if others else " (no rows)"))
+                               + (f" (it names {', '.join(others[:3])})" if others else " (no rows)"), False)
                 continue
             ok.append((r, info))
         dropped = [uri for (r, _), uri in zip(runs, uris) if r.name in bad]
@@ -367,11 +376,13 @@ class ResultStore:
         self._latest = latest
 
     # -- problems ------------------------------------------------------------------------
-    def _set_problems(self, problems: dict[str, "Problem"]) -> None:
-        for name, p in problems.items():
+    def _set_problems(self, problems: dict[str, Problem]) -> None:
+        for name, p in list(problems.items()):
             old = self._problems.get(name)
             if old is None or (old.signature, old.reason) != (p.signature, p.reason):
                 log.warning("results of %s not loaded: %s: %s", name, p.file, p.reason)
+            elif old.since != p.since:
+                problems[name] = old  # the same problem as before: keep when it was first seen
         for name in set(self._problems) - set(problems):
             if name in self._loaded:
                 log.warning("results of %s loaded again", name)

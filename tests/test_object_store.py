@@ -92,16 +92,21 @@ def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_cha
 
     rid = client.predict(str(tiny_model_dir), "main", "float32", api_name="/submit")["request_id"]
     worker = start_worker(data, "--once", log=tmp_path / "worker.log")
-    assert worker.wait(600) == 0
+
+    def on_leaderboard():
+        return [r for r in client.predict("", "", "evaluated", api_name="/leaderboard_table")
+                if r["model"] == str(tiny_model_dir)]
+
+    rows = wait_until(on_leaderboard, timeout=600, interval=0.1, what="the worker's run on the leaderboard")
+    seen_at = time.time()
+    assert worker.wait(120) == 0
     q = Queue(StoreLayout(data).queue_db)
     assert q.get(rid).status == FINISHED, q.get(rid).error
     folder = store.published_folder(rid)
     marker = json.loads(store.fs.cat_file(store.path(rid, MARKER)))
-    published_at = datetime.fromisoformat(marker["published_at"]).timestamp()
-    rows = wait_until(lambda: [r for r in client.predict("", "", "evaluated", api_name="/leaderboard_table")
-                               if r["model"] == str(tiny_model_dir)], timeout=30, interval=0.1, what="run on the leaderboard")
-    seen_after = time.time() - published_at
-    assert seen_after < tick + 3.0, seen_after  # at the app's next tick
+    seen_after = seen_at - datetime.fromisoformat(marker["published_at"]).timestamp()
+    # At the app's next tick (plus the refresh itself, slower when the machine is busy).
+    assert 0 < seen_after < tick + 5.0, seen_after
     assert len(rows) == 1
     assert not StoreLayout(data).run_dir(rid).exists()  # nothing written to the local results folder
     assert not StoreLayout(data).work_dir(rid).exists()  # the worker's local copy is gone once published

@@ -193,3 +193,27 @@ print(len(store.scan().runs))
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
                          env={k: v for k, v in os.environ.items() if k != "POLYGLOT_STORE"})
     assert out.stdout.strip() == "0", out.stderr
+
+
+def test_a_store_hiccup_while_reading_a_run_is_retried_at_the_next_refresh(tmp_path, runs_dir, monkeypatch):
+    store = _store(tmp_path)
+    store.publish(_run(runs_dir, tmp_path, 0, "run-g"), "run-g")
+    real_cat = store.fs.cat
+    failures = iter([OSError(5, "connection reset by peer")])
+
+    def flaky_cat(paths, **kw):
+        exc = next(failures, None)
+        if exc is not None:
+            raise exc
+        return real_cat(paths, **kw)
+
+    monkeypatch.setattr(store.fs, "cat", flaky_cat)
+    explorer = ResultStore(tmp_path / "data", include_reported=False, persistent=False, runs=store)
+    try:
+        (problem,) = explorer.problems().to_dict("records")
+        assert problem["run"] == "run-g" and "connection reset" in problem["reason"]
+        assert explorer.refresh()  # not the file's fault: read again although nothing changed
+        assert explorer.problems().empty
+        assert len(explorer.query("SELECT * FROM runs")) == 1
+    finally:
+        explorer.close()
