@@ -345,4 +345,5 @@ def _is_run_file(name: str) -> bool:
 
 
 def _listing(files: dict[str, tuple[int, str]]) -> tuple[tuple[str, int, str], ...]:
-    return tuple(sorted((n, s, v) for n, (s, v) in files.items() if not n.startswith(".")))
+    """The run's own files with their versions (a response cache written beside them changes nothing)."""
+    return tuple(sorted((n, s, v) for n, (s, v) in files.items() if _is_run_file(n)))
