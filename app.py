@@ -1,6 +1,6 @@
 """Polyglot Leaderboard: the web app.
 
-    python app.py [--data-dir ./data/store] [--port 7860] [--no-worker] [--allow-local-models]
+    python app.py [--data-dir ./data/store] [--store URL] [--port 7860] [--no-worker] [--allow-local-models]
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ def parse_args(argv=None):
     p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks")
     p.add_argument("--lease", type=float, default=None, help="seconds before a silent worker's request is reclaimed")
     p.add_argument("--device", default="auto", help="device of the in-app worker")
+    p.add_argument("--store", default=None,
+                   help="results store: a folder URL or fsspec URL such as s3://bucket/prefix (default: $POLYGLOT_STORE or DATA_DIR/results)")
     p.add_argument("--queue", default=None, help="queue URL (default: $POLYGLOT_QUEUE or the data folder's SQLite file)")
     p.add_argument("--dispatch", default=None, help="local (default: a child process per evaluation) or a Ray cluster: "
                    "ray:auto, ray://HEAD:10001 (default: $POLYGLOT_DISPATCH)")
@@ -37,10 +39,10 @@ def main(argv=None) -> None:
 
     settings = Settings(data_dir=resolve_data_dir(args.data_dir), allow_local_models=args.allow_local_models,
                         run_worker=not args.no_worker, worker_device=args.device)
-    for name in ("max_params_b", "suite", "tick", "lease", "queue", "dispatch"):
+    for name in ("max_params_b", "suite", "tick", "lease", "queue", "dispatch", "store"):
         value = getattr(args, name)
         if value is not None:
-            setattr(settings, {"tick": "tick_s", "lease": "lease_s", "queue": "queue_url"}.get(name, name), value)
+            setattr(settings, {"tick": "tick_s", "lease": "lease_s", "queue": "queue_url", "store": "store_url"}.get(name, name), value)
 
     from explorer.context import AppContext
     from explorer.ui import build_ui
@@ -50,11 +52,12 @@ def main(argv=None) -> None:
     demo = build_ui(ctx)
     scheduler = EvaluationScheduler(settings.data_dir, ctx.queue, ctx.store, tick_s=settings.tick_s,
                                     lease_s=settings.lease_s, run_worker=settings.run_worker,
-                                    device=settings.worker_device, dispatch=settings.dispatch)
+                                    device=settings.worker_device, dispatch=settings.dispatch, store_url=settings.store_url)
     scheduler.start()
     where = ("no in-app worker" if not settings.run_worker else "evaluating in this process"
              if scheduler.dispatcher is None else f"dispatching evaluations to Ray at {scheduler.ray_address}")
-    print(f"Polyglot Leaderboard: data in {settings.data_dir}; queue {ctx.queue.where}; {where}", flush=True)
+    print(f"Polyglot Leaderboard: data in {settings.data_dir}; queue {ctx.queue.where}; "
+          f"results in {ctx.store.runs.url}; {where}", flush=True)
     try:
         demo.queue(default_concurrency_limit=8).launch(
             server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=False,

@@ -36,6 +36,14 @@ def _parse_args(argv):
     run.add_argument("--skip-unavailable", action="store_true", help="skip tasks whose data is unavailable")
     run.add_argument("--quiet", action="store_true")
 
+    publish = sub.add_parser("publish", help="publish a run folder to a results store (write-once)")
+    publish.add_argument("folder", type=Path, help="a run folder written by `run` (run.json, scores.parquet, ...)")
+    publish.add_argument("--store", default=None,
+                         help="folder URL or fsspec URL, e.g. s3://bucket/prefix (default: $POLYGLOT_STORE or "
+                              "DATA_DIR/results)")
+    publish.add_argument("--data-dir", default=None, help="data folder whose results store is the default")
+    publish.add_argument("--run-id", default=None, help="default: the run id in run.json")
+
     tasks = sub.add_parser("tasks", help="list tasks with languages and item counts")
     tasks.add_argument("--data-root", action="append", default=[])
     tasks.add_argument("--json", action="store_true")
@@ -128,6 +136,21 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_publish(args) -> int:
+    from .run_store import AlreadyPublished, RunStore, StoreError
+    from .store import resolve_data_dir
+
+    try:
+        run_id = args.run_id or json.loads((args.folder / "run.json").read_text(encoding="utf-8"))["run_id"]
+        store = RunStore.for_data_dir(resolve_data_dir(args.data_dir), args.store)
+        folder = store.publish(args.folder, run_id)
+    except (AlreadyPublished, StoreError, ValueError, KeyError, OSError) as exc:
+        print(f"error: not published: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"store": store.url, "run_id": run_id, "folder": folder}))
+    return 0
+
+
 def _print_summary(run_dir: Path) -> None:
     import pyarrow.parquet as pq
 
@@ -143,9 +166,8 @@ def _print_summary(run_dir: Path) -> None:
 def main(argv=None) -> int:
     args = _parse_args(argv if argv is not None else sys.argv[1:])
     try:
-        if args.command == "score-instructions":
-            return _cmd_score_instructions(args)
-        return _cmd_tasks(args) if args.command == "tasks" else _cmd_run(args)
+        return {"tasks": _cmd_tasks, "publish": _cmd_publish, "run": _cmd_run,
+                "score-instructions": _cmd_score_instructions}[args.command](args)
     except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
         from .cards import CardError
         from .datasets import DataUnavailable

@@ -86,7 +86,7 @@ def placement_plan(gpus: float, largest_node_gpus: float) -> tuple[list[dict], s
 
 
 def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, lease_s: float, device: str,
-                engine: EngineOptions) -> dict:
+                engine: EngineOptions, store_url: str = "") -> dict:
     """The Ray task: evaluate one claimed request with the worker's code. Returns plain data only."""
     import ray
 
@@ -100,12 +100,14 @@ def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, leas
         if not queue.place(request_id, claim, node=node, gpu_ids=gpu_ids):
             return {"request_id": request_id, "outcome": "not ours", "node": node}
         from .model import quiet_transformers
+        from .run_store import RunStore
         from .worker import evaluate_claimed
 
         quiet_transformers()
         req = queue.get(request_id)
         outcome = evaluate_claimed(queue, StoreLayout(data_dir).ensure(), req, claim, device=device, lease_s=lease_s,
-                                   engine=engine, echo=True, placement=(node, gpu_ids))
+                                   engine=engine, echo=True, placement=(node, gpu_ids),
+                                   store=RunStore.for_data_dir(data_dir, store_url or None))
     return {"request_id": request_id, "outcome": outcome, "node": node, "gpu_ids": gpu_ids}
 
 
@@ -123,11 +125,12 @@ class Attempt:
 class RayDispatcher:
     def __init__(self, queue, data_dir: Path, address: str, *, queue_url: str, lease_s: float = 120.0,
                  device: str = "auto", gpu_memory_gb: float = 80.0, engine: EngineOptions | None = None,
-                 max_in_flight: int = 64, log=None):
+                 max_in_flight: int = 64, store_url: str = "", log=None):
         self.queue, self.data_dir, self.address, self.queue_url = queue, Path(data_dir), address, queue_url
         self.lease_s, self.device, self.gpu_memory_gb = lease_s, device, gpu_memory_gb
         self.engine = engine or EngineOptions()
         self.max_in_flight = max_in_flight
+        self.store_url = store_url  # results store every node publishes to ("" = $POLYGLOT_STORE or the data folder)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.inflight: dict[str, Attempt] = {}
         self.stopping = threading.Event()
@@ -237,7 +240,7 @@ class RayDispatcher:
             options["num_gpus"] = gpus
         device = self.device if gpus > 0 else "cpu"
         ref = self._remote.options(**options).remote(self.queue_url, str(self.data_dir), req.id, claim, self.lease_s,
-                                                     device, self.engine)
+                                                     device, self.engine, self.store_url)
         return Attempt(req.id, claim, ref, gpus, group)
 
     # -- running -------------------------------------------------------------------------
@@ -289,6 +292,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=None, help="data folder every node reaches (default: $POLYGLOT_DATA_DIR)")
     p.add_argument("--queue", default=None, help="queue URL every node reaches (default: $POLYGLOT_QUEUE or the data "
                    "folder's SQLite file)")
+    p.add_argument("--store", default=None, help="results store every node reaches (default: $POLYGLOT_STORE or "
+                   "DATA_DIR/results); e.g. s3://bucket/prefix")
     p.add_argument("--lease", type=float, default=float(os.environ.get("POLYGLOT_LEASE_S", "120")))
     p.add_argument("--device", default="auto", help="torch device inside each task (auto: the GPUs Ray gave it)")
     p.add_argument("--gpu-memory-gb", type=float, default=float(os.environ.get("POLYGLOT_GPU_MEMORY_GB", "80")),
@@ -309,6 +314,7 @@ def main(argv=None) -> int:
     with open_queue(layout.queue_db, lease_s=args.lease, url=args.queue) as queue:
         dispatcher = RayDispatcher(queue, data_dir, address, queue_url=queue.url, lease_s=args.lease, device=args.device,
                                    gpu_memory_gb=args.gpu_memory_gb, max_in_flight=args.max_in_flight,
+                                   store_url=args.store or "",
                                    engine=EngineOptions(path=args.path, chunk_size=args.chunk_size,
                                                         generation_backend=args.generation_backend)).connect()
         signal.signal(signal.SIGTERM, lambda *_: dispatcher.stopping.set())

@@ -67,8 +67,14 @@ def _each_item_once(data_dir: Path, rid: str) -> bool:
 
     import pyarrow.parquet as pq
 
+    from .run_store import RunStore
+
+    store = RunStore.for_data_dir(data_dir)
+    folder = store.published_folder(rid)
+    if not folder:
+        return False
     keys = collections.Counter()
-    for path in StoreLayout(data_dir).run_dir(rid).glob("samples-*.parquet"):
+    for path in store.local_path(folder).glob("samples-*.parquet"):
         for r in pq.read_table(path, columns=["task", "language", "item_id", "turn"]).to_pylist():
             keys[(r["task"], r["language"], r["item_id"], r["turn"])] += 1
     return bool(keys) and max(keys.values()) == 1

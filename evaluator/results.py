@@ -3,7 +3,8 @@
 A run folder holds ``run.json`` (provenance), one ``samples-<task>.parquet`` per task (a row per
 item, or per item and turn) and, written last, ``scores.parquet``. A run is complete when its
 ``scores.parquet`` exists; files are written to a temporary name and renamed, so a reader never
-sees a half-written file and a failed write leaves earlier results untouched.
+sees a half-written file and a failed write leaves earlier results untouched. Workers then publish
+the folder to the results store (see evaluator.run_store).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -56,14 +58,14 @@ def _clean(value):
 
 def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     columns = {}
-    for field in schema:
+    for col in schema:
         vals = []
         for r in rows:
-            v = r.get(field.name)
-            if field.name == "details" and not isinstance(v, str):
+            v = r.get(col.name)
+            if col.name == "details" and not isinstance(v, str):
                 v = json.dumps(v or {}, ensure_ascii=False, default=str)
             vals.append(_clean(v))
-        columns[field.name] = pa.array(vals, type=field.type)
+        columns[col.name] = pa.array(vals, type=col.type)
     return pa.table(columns, schema=schema)
 
 
@@ -110,6 +112,52 @@ def write_json(path: Path, obj) -> None:
 
 def read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+class RunInfoError(ValueError):
+    """run.json cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The provenance of a run, as its run.json holds it (``raw`` keeps every field)."""
+
+    run_id: str
+    model: str | None = None
+    revision: str | None = None
+    precision: str | None = None
+    dtype: str | None = None
+    suite: str | None = None
+    suite_version: str | None = None
+    engine_version: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    device: str | None = None
+    tasks: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: bytes | str, default_run_id: str) -> "RunInfo":
+        """From run.json's bytes; raises RunInfoError with the reason when they are not a run's provenance."""
+        try:
+            obj = json.loads(data)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise RunInfoError(f"run.json is not valid JSON ({exc})") from None
+        if not isinstance(obj, dict):
+            raise RunInfoError("run.json does not hold an object")
+        tasks = obj.get("tasks")
+        if not isinstance(tasks, dict) or not tasks:
+            raise RunInfoError("run.json lists no tasks")
+
+        def text(key):
+            v = obj.get(key)
+            return None if v is None else str(v)
+
+        return cls(run_id=text("run_id") or default_run_id, model=text("model"), revision=text("revision"),
+                   precision=text("precision"), dtype=text("dtype"), suite=text("suite"),
+                   suite_version=text("suite_version"), engine_version=text("engine_version"),
+                   started_at=text("started_at"), finished_at=text("finished_at"), device=text("device"),
+                   tasks=tasks, raw=obj)
 
 
 def samples_path(run_dir: Path, task: str) -> Path:

@@ -1,7 +1,8 @@
 """The layout of a data folder, shared by the app, the submission queue and the workers.
 
     <data_dir>/queue.sqlite        requests and their status (SQLite: safe across processes)
-    <data_dir>/results/<run_id>/   one folder per run (see evaluator.results)
+    <data_dir>/results/            the default results store (see evaluator.run_store; POLYGLOT_STORE moves it)
+    <data_dir>/work/<run_id>/      a worker's run in progress, published to the results store when complete
     <data_dir>/cache/<key>.sqlite  response caches, one per model revision and dtype
     <data_dir>/logs/<request>.log  the evaluation log of each request
 """
@@ -37,7 +38,12 @@ class StoreLayout:
         return self.root / "logs"
 
     def run_dir(self, run_id: str) -> Path:
+        """A plain run folder in the default results store."""
         return self.results / run_id
+
+    def work_dir(self, run_id: str) -> Path:
+        """Where a worker writes a run before publishing it (a reclaimed request resumes from here)."""
+        return self.root / "work" / run_id
 
     def log_file(self, request_id: str) -> Path:
         return self.logs / f"{request_id}.log"

@@ -3,7 +3,10 @@
 Runs inside the app (one request per scheduler tick, in a child process), on its own, e.g. on a
 GPU machine sharing the data folder, or as a Ray task started by ``evaluator.dispatch``:
 
-    python -m evaluator.worker --data-dir ./data/store [--queue postgresql://...]
+    python -m evaluator.worker --data-dir ./data/store [--queue postgresql://...] [--store s3://bucket/prefix]
+
+Each run is written to a local folder, then published to the results store (evaluator.run_store):
+a run becomes visible only once complete, and a duplicate publish never replaces a finished run.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -24,6 +28,7 @@ from .datasets import DataUnavailable
 from .engine import EngineOptions, JobCancelled
 from .hub import HubError
 from .model import ModelLoadError, quiet_transformers
+from .run_store import AlreadyPublished, RunStore, StoreError
 from .runner import ModelOutputError, RunRequest, run_evaluation
 from .store import StoreLayout, resolve_data_dir
 
@@ -46,7 +51,7 @@ def explain_failure(exc: BaseException) -> tuple[str, str]:
         return f"the disk is full: results could not be written ({exc.filename or exc})", "evaluator"
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"the data folder is not writable: {exc}", "evaluator"
-    if isinstance(exc, (DataUnavailable, CardError)):
+    if isinstance(exc, (DataUnavailable, CardError, StoreError)):
         return str(exc), "evaluator"
     return f"evaluator error: {type(exc).__name__}: {exc}"[:1000], "evaluator"
 
@@ -78,8 +83,9 @@ def local_placement(device: str) -> tuple[str, str]:
 
 
 def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
-                engine: EngineOptions | None = None, echo: bool = True, queue=None) -> str | None:
-    """Claim and evaluate one request. Returns its id, or None when the queue had nothing."""
+                engine: EngineOptions | None = None, echo: bool = True, queue=None,
+                store: RunStore | None = None) -> str | None:
+    """Claim and evaluate one request, publish its run. Returns its id, or None when the queue had nothing."""
     from workqueue import open_queue
 
     layout = StoreLayout(data_dir).ensure()
@@ -90,7 +96,7 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
         if req is None:
             return None
         evaluate_claimed(queue, layout, req, worker_id, device=device, lease_s=lease_s, engine=engine, echo=echo,
-                         placement=local_placement(device))
+                         placement=local_placement(device), store=store)
         return req.id
     finally:
         if own:
@@ -99,7 +105,7 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
 
 def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
                      engine: EngineOptions | None = None, echo: bool = True,
-                     placement: tuple[str, str] | None = None) -> str:
+                     placement: tuple[str, str] | None = None, store: RunStore | None = None) -> str:
     """Evaluate a request this worker holds the claim of, renewing its lease, and record the outcome.
 
     The same code runs in a local worker and in a cluster task. Returns "finished", "failed",
@@ -110,6 +116,13 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
     log(f"claimed {req.id}: {req.model_id}@{req.sha[:12]} ({req.precision}) attempt {req.attempts} by {worker_id}{where}")
     if placement:
         queue.place(req.id, worker_id, node=placement[0], gpu_ids=placement[1])
+    try:
+        store = store or RunStore.for_data_dir(layout.root)
+        store.check()  # before the evaluation: an unreachable store fails the request at once
+    except StoreError as exc:
+        log(f"FAILED (evaluator): {exc}")
+        queue.fail(req.id, worker_id, str(exc), "evaluator")
+        return "failed"
     state = {"done": 0, "total": 0, "eta": None, "lost": False, "last": 0.0}
     stop = threading.Event()
 
@@ -132,7 +145,7 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
 
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
-    run_dir = layout.run_dir(req.id)
+    run_dir = layout.work_dir(req.id)
     try:
         info = run_evaluation(
             RunRequest(
@@ -152,6 +165,7 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
             listener,
             log=log,
         )
+        _publish(store, run_dir, info["run_id"], worker_id, log)
     except JobCancelled as exc:
         log(f"stopped: {exc}")
         return "stopped"
@@ -164,11 +178,24 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
         return "failed"
     finally:
         stop.set()
+    shutil.rmtree(run_dir, ignore_errors=True)  # the store holds the run now
     if queue.finish(req.id, worker_id, info["run_id"]):
         log(f"finished {req.id} in {info['seconds']:.1f}s")
         return "finished"
     log(f"finished {req.id}, but its lease had passed to another worker")
     return "superseded"
+
+
+def _publish(store: RunStore, run_dir: Path, run_id: str, worker_id: str, log) -> None:
+    """Publish the finished run. An earlier publish of the same run (a retry, or another worker that
+    took over the request) is kept as it is. A StoreError propagates: the request fails with its
+    reason and the local folder stays, so that a retry resumes from it."""
+    try:
+        folder = store.publish(run_dir, run_id, worker=worker_id)
+    except AlreadyPublished as exc:
+        log(f"not published: {exc}; the published run is kept")
+        return
+    log(f"published {run_id} to {store.url} ({folder})")
 
 
 def main(argv=None) -> int:
@@ -179,6 +206,9 @@ def main(argv=None) -> int:
                    "file); postgresql://... to share one queue across machines")
     p.add_argument("--poll", type=float, default=5.0, help="seconds between looks at an empty queue (a PostgreSQL "
                    "queue also wakes the worker at once when a request arrives)")
+    p.add_argument("--store", default=None,
+                   help="results store: a folder URL or any fsspec URL, e.g. s3://bucket/prefix "
+                        "(default: $POLYGLOT_STORE or DATA_DIR/results)")
     p.add_argument("--lease", type=float, default=float(os.environ.get("POLYGLOT_LEASE_S", "120")),
                    help="seconds a claim stays valid without a heartbeat")
     p.add_argument("--device", default="auto")
@@ -196,9 +226,11 @@ def main(argv=None) -> int:
     from workqueue import open_queue
 
     queue = open_queue(StoreLayout(data_dir).ensure().queue_db, lease_s=args.lease, url=args.queue)
+    store = RunStore.for_data_dir(data_dir, args.store)
     try:
         while True:
-            got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options, queue=queue)
+            got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options, queue=queue,
+                              store=store)
             if args.once:
                 return 0
             if got is None:

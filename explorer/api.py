@@ -79,9 +79,17 @@ def register(ctx) -> None:
     def samples(run_id: str, task: str, language: str = "", category: str = "", wrong_only: bool = False,
                 page: int = 1, page_size: int = 20) -> dict:
         """A page of per-sample rows behind one cell: {total, page, rows}."""
-        rows, total = views.samples(store, run_id, task, language or None, category or None, wrong_only, page, page_size)
+        try:
+            rows, total = views.samples(store, run_id, task, language or None, category or None, wrong_only, page,
+                                        page_size)
+        except views.SamplesUnavailable as exc:
+            raise gr.Error(str(exc)) from None
         return {"total": total, "page": page, "rows": _records(rows)}
 
+    def store_problems() -> list[dict]:
+        """Results that could not be loaded and why: run, file, reason, effect (empty when all loaded)."""
+        return _records(store.problems())
+
     for fn in (submit, queue_status, leaderboard_table, model_results, per_language, language_difficulty, per_category,
-               parity, compare, samples):
+               parity, compare, samples, store_problems):
         gr.api(fn, api_name=fn.__name__)

@@ -37,9 +37,7 @@ def time_views(store: ResultStore, n: int = 30, seed: int = 0) -> list[dict]:
     langs = store.query("SELECT DISTINCT language FROM entry_lang_scores")["language"].tolist()
     models = V.model_names(store)
     tasks = V.task_names(store)
-    with_samples = store.query("SELECT run_id, info FROM runs")
-    sample_runs = [r.run_id for r in with_samples.itertuples()
-                   if (store.run_dir(r.run_id) / f"samples-{next(iter(json.loads(r.info).get('tasks') or {'x': 0}))}.parquet").exists()]
+    sample_runs = store.query("SELECT DISTINCT run_id FROM sample_files WHERE problem IS NULL")["run_id"].tolist()
     sample_models = store.query("SELECT DISTINCT model FROM runs WHERE run_id IN (SELECT unnest(?))", [sample_runs])["model"].tolist()
     cats = V.filter_options(store)["categories"][1:] or ["*"]
     cases = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluator.run_store import RunStore
 from evaluator.store import StoreLayout
 from workqueue import Queue, open_queue
 from submissions.settings import Settings
@@ -28,7 +29,8 @@ class AppContext:
         kwargs = {"hub_client_factory": hub_client_factory} if hub_client_factory else {}
         # Runs load in the background: the page answers at once with what the store already holds.
         store = ResultStore(settings.data_dir, background=True, params_provider=lambda: {
-            r.model_id: r.params / 1e9 for r in queue.list(limit=100000) if r.params})
+            r.model_id: r.params / 1e9 for r in queue.list(limit=100000) if r.params},
+            runs=RunStore.for_data_dir(settings.data_dir, settings.store_url))
         exports = layout.root / "exports"
         exports.mkdir(parents=True, exist_ok=True)
         return cls(settings, store, queue, Submissions(queue, settings, **kwargs), exports)

@@ -1,9 +1,11 @@
 """The results store: an in-process DuckDB over the run folders, plus the reported figures.
 
-Evaluators write Parquet files (see evaluator.results); this store reads every complete run
-(``results/*/scores.parquet``) and the shipped reported figures into DuckDB tables. ``refresh``
-(called on every scheduler tick) loads new runs incrementally and rebuilds only the small summary
-tables, so new results appear within a tick, without a restart. Per-sample rows stay in their
+Evaluators write Parquet files (see evaluator.results) and publish them to the results store (a
+folder or object storage, see evaluator.run_store); this store reads every complete run and the
+shipped reported figures into DuckDB tables. ``refresh`` (called on every scheduler tick) loads new
+runs incrementally and rebuilds only the small summary tables, so new results appear within a tick,
+without a restart. Each run is loaded on its own: one whose files cannot be read is quarantined
+with its reason (``problems``) and tried again once its files change. Per-sample rows stay in their
 Parquet files and are read on demand, a page at a time.
 
 Tables
@@ -16,6 +18,8 @@ Tables
     entry_lang_scores  per model entry and language: mean over tasks (parity, difficulty, heatmaps)
     entry_langs   per model entry: how many languages it covers
     runs          provenance of each evaluated run (run.json)
+    sample_files  where each run's per-sample rows are, and why they cannot be read when they cannot
+    loaded_runs   the runs loaded, with the signature of their files (what the next refresh compares)
     models        parameters and Hub ids where known
     languages     the language table (names, scripts, families, resource tiers)
 A model entry is (model, revision, precision, source); when a model entry was evaluated twice on a
@@ -25,8 +29,11 @@ task, its latest run counts.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -34,13 +41,15 @@ import duckdb
 import pandas as pd
 
 from evaluator.languages import language_table
-from evaluator.results import SCORE_SCHEMA, read_json
+from evaluator.results import SCORE_SCHEMA, RunInfo, RunInfoError
+from evaluator.run_store import RUN_JSON, SCORES, RunFolder, RunStore, StoreError
 from evaluator.store import StoreLayout
 
 from .reported import reported_models, reported_scores
 
+log = logging.getLogger("polyglot.store")
 ENTRY = "model, revision, precision, source"
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 Z95 = 1.959963984540054
 # Per (entry, task) from the cells table: mean over languages, its standard error, coverage, gap.
 CELL_AGGREGATE = """SELECT entry_id, task_id, avg(value) AS score, sqrt(sum(se * se)) / count(*) AS se,
@@ -48,6 +57,34 @@ CELL_AGGREGATE = """SELECT entry_id, task_id, avg(value) AS score, sqrt(sum(se *
                            sum(n_items) AS n_items, max(created_at) AS date"""
 RUN_COLUMNS = ["run_id", "folder", "model", "revision", "precision", "dtype", "suite", "suite_version",
                "engine_version", "started_at", "finished_at", "device", "info"]
+PROBLEM_COLUMNS = ["run", "file", "reason", "effect", "since"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A run that is not loaded: which file, why, and the run's signature when that was found."""
+
+    name: str
+    file: str
+    reason: str
+    signature: str
+    since: str
+    retry: bool = False  # the store failed to serve a file (not the file's fault): try again every tick
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _file_error(exc: Exception, uri: str, name: str) -> str:
+    """DuckDB's message about one file, without the SQL around it and with the file's own name."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for prefix in ("Invalid Input Error: ", "IO Error: ", "Binder Error: ", "Conversion Error: "):
+        text = text.removeprefix(prefix)
+    text = text.replace(f"'{uri}'", name).replace(uri, name)
+    if "too small to be a Parquet file" in text or "magic bytes" in text.lower():
+        text += " (truncated or not Parquet)"
+    return text[:300]
 
 
 def _empty_scores() -> pd.DataFrame:
@@ -57,8 +94,12 @@ def _empty_scores() -> pd.DataFrame:
 class ResultStore:
     def __init__(self, data_dir: str | Path, include_reported: bool = True,
                  params_provider: Callable[[], dict[str, float]] | None = None, cache_size: int = 512,
-                 memory_limit: str = "1GB", persistent: bool = True, background: bool = False):
+                 memory_limit: str = "1GB", persistent: bool = True, background: bool = False,
+                 runs: RunStore | None = None):
         self.layout = StoreLayout(data_dir)
+        self.runs = runs or RunStore.for_data_dir(data_dir)
+        self._problems: dict[str, Problem] = {}
+        self._store_problem: str | None = None
         self._write_lock = threading.RLock()  # one writer (refresh) at a time
         self._cache_lock = threading.Lock()
         self._local = threading.local()  # each reading thread has its own cursor
@@ -68,11 +109,13 @@ class ResultStore:
         self.version = 0  # bumped on every change; cached views key on it
         self.loading = True
         self._con, self._db_path, self._private = _open_database(self.layout.root, persistent, memory_limit)
+        if not self.runs.local:
+            # DuckDB reads the store's files through fsspec (its own httpfs extension is not needed).
+            self._con.register_filesystem(self.runs.fs)
         self._reader = self._con.cursor()
         with self._write_lock:
             self._create_tables(include_reported)
-            self._loaded = {r.path: (r.mtime_ns, r.size)
-                            for r in self._wquery("SELECT * FROM loaded_files").itertuples()}
+            self._loaded = dict(self._wquery("SELECT name, signature FROM loaded_runs").itertuples(index=False))
             self._latest = self._latest_runs()
         if background:
             # Serve what the store already holds (its cache of an earlier session, the reported figures)
@@ -105,14 +148,15 @@ class ResultStore:
         with self._write_lock:
             con.execute("BEGIN TRANSACTION")
             current = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'meta'").fetchall()[0][0]
-            version = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchall() if current else []
-            if not version or version[0][0] != SCHEMA_VERSION:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall()) if current else {}
+            if meta.get("schema") != SCHEMA_VERSION or meta.get("store") != self.runs.url:
                 for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
                     con.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
                 con.execute("DROP VIEW IF EXISTS scores")
                 con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-                con.execute("INSERT INTO meta VALUES ('schema', ?)", [SCHEMA_VERSION])
-                con.execute("CREATE TABLE loaded_files (path VARCHAR, mtime_ns BIGINT, size BIGINT)")
+                con.execute("INSERT INTO meta VALUES ('schema', ?), ('store', ?)", [SCHEMA_VERSION, self.runs.url])
+                con.execute("CREATE TABLE loaded_runs (name VARCHAR, folder VARCHAR, signature VARCHAR)")
+                con.execute("CREATE TABLE sample_files (run_id VARCHAR, task VARCHAR, uri VARCHAR, problem VARCHAR)")
                 self._register("empty_df", _empty_scores(), "CREATE TABLE score_template AS SELECT * FROM empty_df")
                 for name in ("lang_scores", "cat_scores", "metric_scores"):
                     con.execute(f"CREATE TABLE {name} AS SELECT * FROM score_template")
@@ -147,74 +191,174 @@ class ResultStore:
         con.execute(f"""INSERT INTO cat_scores BY NAME SELECT * FROM {source} WHERE category <> '*'""")
         con.execute(f"""INSERT INTO metric_scores BY NAME SELECT * FROM {source} WHERE NOT "primary" AND category = '*'""")
 
-    def _score_files(self) -> dict[str, tuple[int, int]]:
-        if not self.layout.results.is_dir():
-            return {}
-        out = {}
-        for p in self.layout.results.glob("*/scores.parquet"):
-            try:
-                st = p.stat()
-            except FileNotFoundError:
-                continue
-            out[str(p)] = (st.st_mtime_ns, st.st_size)
-        return out
-
     def refresh(self, force: bool = False, rebuild: bool = False) -> bool:
-        """Load runs added since the last call (everything again when files changed or vanished).
+        """Load runs added since the last call (everything again when a loaded run changed or vanished).
 
+        Each run is read on its own: a run whose files cannot be read is quarantined (see
+        ``problems``) and everything else loads; it is tried again as soon as its files change.
         All changes land in one transaction: readers see the old tables until the new ones are
         complete. Returns True when anything changed."""
-        files = self._score_files()
-        if not force and not rebuild and files == self._loaded:
+        try:
+            scan = self.runs.scan()
+        except StoreError as exc:
+            self._note_store_problem(str(exc))
             return False
+        self._note_store_problem(None)
+        current = {r.name: r for r in scan.runs}
+        marker_problems = {p.name: Problem(p.name, p.file, p.reason, p.signature, _now()) for p in scan.problems}
         with self._write_lock:
+            changed = [n for n, sig in self._loaded.items() if current.get(n) is None or current[n].signature != sig]
+            full = force or bool(changed)
+            # A quarantined run is read again only once its files change.
+            problems = {n: p for n, p in self._problems.items()
+                        if n in current and current[n].signature == p.signature and not p.retry}
+            for n, mp in marker_problems.items():
+                old = self._problems.get(n)
+                problems[n] = old if old is not None and (old.signature, old.reason) == (mp.signature, mp.reason) else mp
+            candidates = [r for n, r in current.items() if n not in problems and (full or n not in self._loaded)]
+            if not candidates and not full and not rebuild:
+                self._set_problems(problems)
+                return False
+            runs, bad = self._read_run_infos(candidates, keep_existing=not full)
+            runs, bad_scores = self._stage_scores(runs)
+            bad.update(bad_scores)
+            samples = self._check_samples(runs)
+            for r in candidates:
+                if r.name in bad:
+                    file, reason, retry = bad[r.name]
+                    problems[r.name] = Problem(r.name, file, reason, r.signature, _now(), retry)
+            if not runs and not full and not rebuild:
+                self._con.execute("DROP TABLE IF EXISTS staged_scores")
+                self._set_problems(problems)
+                return False
             con = self._con
             con.execute("BEGIN TRANSACTION")
+            latest_before = self._latest
             try:
-                changed = [p for p, sig in self._loaded.items() if files.get(p) != sig]
-                latest_before = self._latest
-                if force or changed:
+                if full:
                     for name in ("lang_scores", "cat_scores", "metric_scores"):
-                        con.execute(f"DELETE FROM {name} WHERE source = 'evaluated'")
-                    con.execute("DELETE FROM runs")
+                        con.execute(f"DELETE FROM {name} WHERE source <> 'reported'")
+                    con.execute("DELETE FROM runs; DELETE FROM sample_files; DELETE FROM loaded_runs")
                     self._latest = set()
-                    new = sorted(files)
-                else:
-                    new = sorted(p for p in files if p not in self._loaded)
-                self._load_runs(new)
-                self._register("loaded_df", pd.DataFrame([(p, m, z) for p, (m, z) in files.items()],
-                                                         columns=["path", "mtime_ns", "size"]),
-                               "DELETE FROM loaded_files; INSERT INTO loaded_files SELECT * FROM loaded_df")
+                self._load_runs(runs, samples)
                 self._rebuild_summaries()
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 self._latest = latest_before
                 raise
-            self._loaded = files
+            finally:
+                con.execute("DROP TABLE IF EXISTS staged_scores")
+            loaded = {} if full else dict(self._loaded)
+            loaded.update({r.name: r.signature for r, _ in runs})
+            self._loaded = loaded
+            self._set_problems(problems)
             con.execute("CHECKPOINT")
             with self._cache_lock:
                 self.version += 1
                 self._cache.clear()
         return True
 
-    def _load_runs(self, paths: list[str]) -> None:
-        if not paths:
-            return
-        runs = []
-        for p in paths:
+    def _read_run_infos(self, candidates: list[RunFolder], keep_existing: bool):
+        """(run folder, its provenance) for each candidate whose run.json is usable; the others' reasons."""
+        existing = dict(self._wquery("SELECT run_id, folder FROM runs").itertuples(index=False)) if keep_existing else {}
+        ok, bad = [], {}
+        texts = self.runs.read_many([r.folder for r in candidates if r.has(RUN_JSON)], RUN_JSON)
+        for r in candidates:
+            if not r.has(RUN_JSON):
+                bad[r.name] = (RUN_JSON, "the run has scores but no run.json", False)
+                continue
+            data = texts.get(r.folder)
+            if isinstance(data, Exception):  # unreadable now (the store failed): tried again once it changes
+                bad[r.name] = (RUN_JSON, f"cannot be read ({type(data).__name__}: {data})"[:300], True)
+                continue
             try:
-                info = read_json(Path(p).parent / "run.json")
-            except (OSError, ValueError):
-                info = {}
-            runs.append({"run_id": info.get("run_id") or Path(p).parent.name, "folder": Path(p).parent.name,
-                         "model": info.get("model"), "revision": info.get("revision"), "precision": info.get("precision"),
-                         "dtype": info.get("dtype"), "suite": info.get("suite"), "suite_version": info.get("suite_version"),
-                         "engine_version": info.get("engine_version"), "started_at": info.get("started_at"),
-                         "finished_at": info.get("finished_at"), "device": info.get("device"),
-                         "info": json.dumps(info, default=str)})
+                info = RunInfo.parse(data, default_run_id=r.name)
+            except RunInfoError as exc:
+                bad[r.name] = (RUN_JSON, str(exc), False)
+                continue
+            if info.run_id in existing:
+                bad[r.name] = (RUN_JSON, f"run {info.run_id} is already loaded from {existing[info.run_id]}", False)
+                continue
+            existing[info.run_id] = r.folder
+            ok.append((r, info))
+        return ok, bad
+
+    def _stage_scores(self, runs: list[tuple[RunFolder, RunInfo]]):
+        """Read the runs' scores into a temporary table, all at once, or one run at a time when that fails.
+
+        Runs outside any transaction: a file that cannot be read costs only its own run."""
         con = self._con
-        self._register("runs_new", pd.DataFrame(runs, columns=RUN_COLUMNS), "INSERT INTO runs SELECT * FROM runs_new")
+        con.execute("""CREATE OR REPLACE TEMP TABLE staged_scores AS
+                       SELECT *, ''::VARCHAR AS filename FROM score_template LIMIT 0""")
+        if not runs:
+            return [], {}
+        uris = [self.runs.uri(r.folder, SCORES) for r, _ in runs]
+        read = "INSERT INTO staged_scores BY NAME SELECT * FROM read_parquet(?, union_by_name=true, filename=true)"
+        bad = {}
+        try:
+            con.execute(read, [uris])
+        except duckdb.Error:
+            con.execute("DELETE FROM staged_scores")
+            for (r, _), uri in zip(runs, uris):
+                try:
+                    con.execute(read, [[uri]])
+                except duckdb.Error as exc:
+                    bad[r.name] = (SCORES, _file_error(exc, uri, SCORES), isinstance(exc, duckdb.IOException))
+        counts = {(f, rid): n for f, rid, n in con.execute(
+            "SELECT filename, run_id, count(*) FROM staged_scores GROUP BY ALL").fetchall()}
+        ok = []
+        for (r, info), uri in zip(runs, uris):
+            if r.name in bad:
+                continue
+            if not counts.get((uri, info.run_id)):
+                others = sorted({str(rid) for f, rid in counts if f == uri})
+                bad[r.name] = (SCORES, f"holds no scores of run {info.run_id}"
+                               + (f" (it names {', '.join(others[:3])})" if others else " (no rows)"), False)
+                continue
+            ok.append((r, info))
+        dropped = [uri for (r, _), uri in zip(runs, uris) if r.name in bad]
+        if dropped:
+            con.execute("DELETE FROM staged_scores WHERE filename IN (SELECT unnest(?))", [dropped])
+        return ok, bad
+
+    def _check_samples(self, runs: list[tuple[RunFolder, RunInfo]]) -> pd.DataFrame:
+        """(run_id, task, uri, problem) for every per-sample file of the runs; problem is NULL when readable."""
+        rows = []
+        for r, info in runs:
+            files = r.samples()
+            for task in info.tasks:
+                if task in files:
+                    rows.append({"run_id": info.run_id, "task": task, "uri": self.runs.uri(r.folder, files[task]),
+                                 "problem": None})
+        if not rows:
+            return pd.DataFrame(columns=["run_id", "task", "uri", "problem"])
+        con = self._con
+        check = "SELECT count(*) FROM parquet_file_metadata(?)"
+        try:
+            con.execute(check, [[x["uri"] for x in rows]]).fetchall()
+        except duckdb.Error:
+            for x in rows:
+                try:
+                    con.execute(check, [[x["uri"]]]).fetchall()
+                except duckdb.Error as exc:
+                    name = x["uri"].rsplit("/", 1)[-1]
+                    x["problem"] = f"{name}: {_file_error(exc, x['uri'], name)}"
+        return pd.DataFrame(rows, columns=["run_id", "task", "uri", "problem"])
+
+    def _load_runs(self, runs: list[tuple[RunFolder, RunInfo]], samples: pd.DataFrame) -> None:
+        con = self._con
+        if not runs:
+            return
+        rows = [{"run_id": i.run_id, "folder": r.folder, "model": i.model, "revision": i.revision,
+                 "precision": i.precision, "dtype": i.dtype, "suite": i.suite, "suite_version": i.suite_version,
+                 "engine_version": i.engine_version, "started_at": i.started_at, "finished_at": i.finished_at,
+                 "device": i.device, "info": json.dumps(i.raw, default=str)} for r, i in runs]
+        self._register("runs_new", pd.DataFrame(rows, columns=RUN_COLUMNS), "INSERT INTO runs SELECT * FROM runs_new")
+        self._register("samples_new", samples, "INSERT INTO sample_files SELECT * FROM samples_new")
+        self._register("loaded_new", pd.DataFrame([(r.name, r.folder, r.signature) for r, _ in runs],
+                                                  columns=["name", "folder", "signature"]),
+                       "INSERT INTO loaded_runs SELECT * FROM loaded_new")
         latest = self._latest_runs()
         superseded = self._latest - latest
         if superseded:
@@ -225,11 +369,43 @@ class ResultStore:
                 con.execute(f"DELETE FROM {name} WHERE (run_id, task) IN (SELECT run_id, task FROM superseded)")
         self._register("latest_df", pd.DataFrame(sorted(latest), columns=["run_id", "task"]),
                        "CREATE OR REPLACE TEMP TABLE latest AS SELECT * FROM latest_df")
-        con.execute("""CREATE OR REPLACE TEMP TABLE new_scores AS SELECT s.* FROM read_parquet(?, union_by_name=true) s
-                       SEMI JOIN latest l ON s.run_id = l.run_id AND s.task = l.task""", [paths])
+        con.execute("""CREATE OR REPLACE TEMP TABLE new_scores AS SELECT s.* EXCLUDE (filename) FROM staged_scores s
+                       SEMI JOIN latest l ON s.run_id = l.run_id AND s.task = l.task""")
         self._insert_from("new_scores")
         con.execute("DROP TABLE new_scores")
         self._latest = latest
+
+    # -- problems ------------------------------------------------------------------------
+    def _set_problems(self, problems: dict[str, Problem]) -> None:
+        for name, p in list(problems.items()):
+            old = self._problems.get(name)
+            if old is None or (old.signature, old.reason) != (p.signature, p.reason):
+                log.warning("results of %s not loaded: %s: %s", name, p.file, p.reason)
+            elif old.since != p.since:
+                problems[name] = old  # the same problem as before: keep when it was first seen
+        for name in set(self._problems) - set(problems):
+            if name in self._loaded:
+                log.warning("results of %s loaded again", name)
+        self._problems = problems
+
+    def _note_store_problem(self, reason: str | None) -> None:
+        if reason and reason != self._store_problem:
+            log.warning("%s; showing the results loaded earlier", reason)
+        self._store_problem = reason
+
+    def problems(self) -> pd.DataFrame:
+        """What could not be loaded and why: quarantined runs, unreadable per-sample files, the store itself."""
+        rows = [{"run": p.name, "file": p.file, "reason": p.reason, "effect": "not shown", "since": p.since}
+                for p in sorted(self._problems.values(), key=lambda p: p.name)]
+        samples = self.query("""SELECT r.folder, s.task, s.problem FROM sample_files s JOIN runs r USING (run_id)
+                                WHERE s.problem IS NOT NULL ORDER BY r.folder, s.task""")
+        rows += [{"run": f.split("/")[0], "file": f"samples-{t}.parquet", "reason": pr.split(": ", 1)[-1],
+                  "effect": f"scores shown; per-sample rows of {t} unavailable", "since": ""}
+                 for f, t, pr in samples.itertuples(index=False)]
+        if self._store_problem:
+            rows.insert(0, {"run": "", "file": self.runs.url, "reason": self._store_problem,
+                            "effect": "new results wait", "since": ""})
+        return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 
     def _latest_runs(self) -> set[tuple[str, str]]:
         """(run, task) pairs that count: for each model entry and task, the most recent run."""
@@ -327,12 +503,22 @@ class ResultStore:
         """A line for the page while runs are still loading (empty once loaded)."""
         return "Loading results into the explorer… the tables fill in as soon as they are ready." if self.loading else ""
 
-    def run_dir(self, run_id: str) -> Path | None:
-        """The folder of a known run (ids come from the runs table, never from a path in a request)."""
-        rows = self.query("SELECT folder FROM runs WHERE run_id = ?", [run_id])
+    def sample_file(self, run_id: str, task: str) -> tuple[str | None, str | None]:
+        """(where the per-sample rows of a run's task are, why they cannot be read): from the tables,
+        never from a path in a request."""
+        rows = self.query("SELECT uri, problem FROM sample_files WHERE run_id = ? AND task = ?", [run_id, task])
         if rows.empty:
-            return None
-        return self.layout.run_dir(rows["folder"].iloc[0])
+            return None, None
+        return rows["uri"].iloc[0], rows["problem"].iloc[0] if isinstance(rows["problem"].iloc[0], str) else None
+
+    def sample_files(self, model: str, tasks: tuple = ()) -> tuple[list[str], list[tuple[str, str]]]:
+        """(readable per-sample files of a model's runs, (task, reason) for those that cannot be read)."""
+        rows = self.query("""SELECT s.task, s.uri, s.problem FROM sample_files s JOIN runs r USING (run_id)
+                             WHERE r.model = ? ORDER BY r.run_id, s.task""", [model])
+        if tasks:
+            rows = rows[rows["task"].isin(tasks)]
+        ok, bad = rows[rows["problem"].isna()], rows[rows["problem"].notna()]
+        return ok["uri"].tolist(), list(zip(bad["task"], bad["problem"]))
 
     def close(self) -> None:
         with self._write_lock:

@@ -153,8 +153,11 @@ def build(ctx, bar) -> dict:
         def show_samples(run_id, task_v, lang_v, cat_v, wrong_v, page_v):
             if not run_id or not task_v:
                 return pd.DataFrame(), ""
-            rows, total = views.samples(store, run_id, task_v, lang_v or None, cat_v or None, bool(wrong_v),
-                                        int(page_v or 1), 20)
+            try:
+                rows, total = views.samples(store, run_id, task_v, lang_v or None, cat_v or None, bool(wrong_v),
+                                            int(page_v or 1), 20)
+            except views.SamplesUnavailable as exc:
+                raise gr.Error(str(exc)) from None
             pages = max(1, -(-total // 20))
             return rows, f"{total} items · page {int(page_v or 1)} of {pages}"
 
@@ -165,9 +168,17 @@ def build(ctx, bar) -> dict:
             comp.change(show_samples, sample_inputs, [sample_table, page_info], api_visibility="private")
 
         def download_samples(model_id: str, fmt: str = "csv"):
-            rows = views.model_samples(store, (model_id or "").strip())
+            model_id = (model_id or "").strip()
+            try:
+                rows = views.model_samples(store, model_id)
+            except views.SamplesUnavailable as exc:
+                raise gr.Error(str(exc)) from None
+            left_out = views.sample_problems(store, model_id)
             if rows.empty:
-                raise gr.Error("No per-sample rows for this model (reported figures have none).")
+                raise gr.Error("No readable per-sample rows for this model"
+                               + (f": {'; '.join(left_out)}" if left_out else " (reported figures have none)."))
+            if left_out:
+                gr.Warning("Left out, cannot be read: " + "; ".join(left_out))
             return export_table(rows, ctx.exports, "samples")[fmt if fmt in ("csv", "parquet", "json") else "csv"]
 
         dl_button.click(download_samples, [dl_model, dl_format], dl_file, api_name="download_samples")

@@ -50,14 +50,19 @@ def build(ctx) -> dict:
         counts = gr.Markdown()
         table = gr.Dataframe(label="Requests (newest first)", interactive=False, wrap=True, elem_id="queue-table")
         refresh_btn = gr.Button("Refresh", size="sm")
+        # Results that could not be loaded (a damaged file): which, why, and what is not shown.
+        problems = gr.Dataframe(label="Results not loaded", interactive=False, wrap=True, visible=False,
+                                elem_id="store-problems")
         timer = gr.Timer(5.0)
 
         def refresh():
             df = queue_table(ctx.queue)
             by = df["status"].value_counts().to_dict() if len(df) else {}
             text = " · ".join(f"**{s}** {by.get(s, 0)}" for s in ("PENDING", "RUNNING", "FINISHED", "FAILED"))
-            return text, df
+            bad = ctx.store.problems()
+            return text, df, gr.update(value=bad, visible=len(bad) > 0)
 
-        refresh_btn.click(refresh, None, [counts, table], api_visibility="private")
-        timer.tick(refresh, None, [counts, table], api_visibility="private")
-    return {"refresh": (refresh, [], [counts, table])}
+        outputs = [counts, table, problems]
+        refresh_btn.click(refresh, None, outputs, api_visibility="private")
+        timer.tick(refresh, None, outputs, api_visibility="private")
+    return {"refresh": (refresh, [], outputs)}

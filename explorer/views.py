@@ -11,6 +11,7 @@ import json
 import math
 from dataclasses import dataclass, fields
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -25,6 +26,10 @@ SIZE_BUCKETS = ["<1B", "1-3B", "3-8B", "8-20B", "20-75B", ">75B", "unknown"]
 SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '<1B' WHEN params_b < 3 THEN '1-3B'
               WHEN params_b < 8 THEN '3-8B' WHEN params_b < 20 THEN '8-20B' WHEN params_b < 75 THEN '20-75B'
               ELSE '>75B' END"""
+
+
+class SamplesUnavailable(ValueError):
+    """Per-sample rows that cannot be read; the message says which and why (scores are unaffected)."""
 
 
 @dataclass(frozen=True)
@@ -410,28 +415,31 @@ def compare(store, model_a: str, model_b: str, f: Filters | None = None, alpha: 
 
 
 def _sample_files(store, model: str, tasks: tuple = ()) -> list[str]:
-    files = []
-    for r in store.query("SELECT folder, info FROM runs WHERE model = ?", [model]).itertuples():
-        for task in (json.loads(r.info).get("tasks") or {}):
-            path = store.layout.run_dir(r.folder) / f"samples-{task}.parquet"
-            if path.is_file() and (not tasks or task in tasks):
-                files.append(str(path))
-    return files
+    return store.sample_files(model, tasks)[0]
+
+
+def _unreadable_tasks(store, model: str, tasks: tuple = ()) -> set[str]:
+    return {task for task, _ in store.sample_files(model, tasks)[1]}
 
 
 def _compare(store, model_a, model_b, f, alpha):
     fa, fb = _sample_files(store, model_a, f.tasks), _sample_files(store, model_b, f.tasks)
+    # Tasks whose per-sample rows cannot be read on either side are compared from their intervals.
+    unreadable = _unreadable_tasks(store, model_a, f.tasks) | _unreadable_tasks(store, model_b, f.tasks)
     langs = resolved_languages(store, f)
     rows = []
     if fa and fb:
         lang_clause = f"AND a.language IN ({','.join('?' * len(langs))})" if langs else ""
-        pairs = store.query(
-            f"""SELECT a.task, a.language, a.item_id, a.turn, a.score AS a, b.score AS b
-                FROM read_parquet(?, union_by_name=true) a
-                JOIN read_parquet(?, union_by_name=true) b USING (task, language, item_id, turn)
-                WHERE TRUE {lang_clause}""",
-            [fa, fb, *(langs or [])],
-        )
+        try:
+            pairs = store.query(
+                f"""SELECT a.task, a.language, a.item_id, a.turn, a.score AS a, b.score AS b
+                    FROM read_parquet(?, union_by_name=true) a
+                    JOIN read_parquet(?, union_by_name=true) b USING (task, language, item_id, turn)
+                    WHERE TRUE {lang_clause}""",
+                [fa, fb, *(langs or [])],
+            )
+        except duckdb.Error:  # a file damaged since it was loaded: compare from the intervals instead
+            pairs = pd.DataFrame(columns=["task", "language", "a", "b"])
         for (task, language), g in pairs.groupby(["task", "language"]):
             a, b = g["a"].to_numpy(float), g["b"].to_numpy(float)
             binary = np.isin(a, (0, 1)).all() and np.isin(b, (0, 1)).all()
@@ -440,8 +448,9 @@ def _compare(store, model_a, model_b, f, alpha):
             rows.append({"task": task, "language": language, "n_items": len(g), "score_a": a.mean(), "score_b": b.mean(),
                          "difference": a.mean() - b.mean(), "method": "McNemar (exact)" if binary else "paired bootstrap",
                          "p_value": p})
-    if not rows:
+    if not rows or unreadable:
         # Without per-sample rows on both sides (e.g. reported figures): unpaired, from the intervals.
+        paired = {(r["task"], r["language"]) for r in rows}
         w, args = where(store, f, "s")
         cells = store.query(
             f"""SELECT s.task, s.language, s.model, s.value, (s.ci_high - s.ci_low) / {2 * Z95} AS se, s.n_items
@@ -449,7 +458,9 @@ def _compare(store, model_a, model_b, f, alpha):
             [model_a, model_b, *args],
         )
         for (task, language), g in cells.groupby(["task", "language"]):
-            if set(g["model"]) != {model_a, model_b}:
+            if set(g["model"]) != {model_a, model_b} or (task, language) in paired:
+                continue
+            if paired and task not in unreadable:
                 continue
             ra, rb = g[g["model"] == model_a].iloc[0], g[g["model"] == model_b].iloc[0]
             se = math.sqrt((ra["se"] or 0) ** 2 + (rb["se"] or 0) ** 2) if pd.notna(ra["se"]) and pd.notna(rb["se"]) else None
@@ -457,7 +468,8 @@ def _compare(store, model_a, model_b, f, alpha):
             p = math.erfc(abs(z) / math.sqrt(2)) if z is not None else float("nan")
             rows.append({"task": task, "language": language, "n_items": int(min(ra["n_items"] or 0, rb["n_items"] or 0)),
                          "score_a": ra["value"], "score_b": rb["value"], "difference": ra["value"] - rb["value"],
-                         "method": "unpaired z (no per-sample rows)" if se else "no interval", "p_value": p})
+                         "method": ("no interval" if not se else "unpaired z (per-sample rows unreadable)"
+                                    if task in unreadable else "unpaired z (no per-sample rows)"), "p_value": p})
     if not rows:
         return pd.DataFrame(columns=COMPARE_COLUMNS)
     out = pd.DataFrame(rows)
@@ -555,11 +567,11 @@ SAMPLE_COLUMNS = ["item_id", "language", "category", "turn", "prompt", "choices"
 def samples(store, run_id: str, task: str, language: str | None = None, category: str | None = None,
             wrong_only: bool = False, page: int = 1, page_size: int = 20) -> tuple[pd.DataFrame, int]:
     """A page of the per-sample rows behind one cell; returns (rows, total matching)."""
-    run_dir = store.run_dir(run_id)
-    if run_dir is None or task not in _run_tasks(store, run_id):
-        return pd.DataFrame(columns=SAMPLE_COLUMNS), 0
-    path = run_dir / f"samples-{task}.parquet"
-    if not path.is_file():
+    path, problem = store.sample_file(run_id, task)
+    if problem:
+        raise SamplesUnavailable(f"The per-sample rows of {task} in run {run_id} cannot be read ({problem}); "
+                                 "its scores are unaffected.")
+    if path is None or task not in _run_tasks(store, run_id):
         return pd.DataFrame(columns=SAMPLE_COLUMNS), 0
     clauses, args = ["TRUE"], []
     if language:
@@ -573,15 +585,24 @@ def samples(store, run_id: str, task: str, language: str | None = None, category
     cond = " AND ".join(clauses)
     page_size = max(1, min(int(page_size), 200))
     offset = max(0, int(page) - 1) * page_size
-    rows = store.query(
-        f"""SELECT {', '.join(SAMPLE_COLUMNS)}, count(*) OVER () AS total_rows FROM read_parquet(?)
-            WHERE {cond} ORDER BY language, item_id, turn LIMIT ? OFFSET ?""",
-        [str(path), *args, page_size, offset],
-    )
-    if rows.empty:
-        total = int(store.query(f"SELECT count(*) AS n FROM read_parquet(?) WHERE {cond}", [str(path), *args])["n"].iloc[0])
-        return rows.drop(columns=["total_rows"]), total
+    try:
+        rows = store.query(
+            f"""SELECT {', '.join(SAMPLE_COLUMNS)}, count(*) OVER () AS total_rows FROM read_parquet(?)
+                WHERE {cond} ORDER BY language, item_id, turn LIMIT ? OFFSET ?""",
+            [path, *args, page_size, offset],
+        )
+        if rows.empty:
+            total = int(store.query(f"SELECT count(*) AS n FROM read_parquet(?) WHERE {cond}", [path, *args])["n"].iloc[0])
+            return rows.drop(columns=["total_rows"]), total
+    except duckdb.Error:
+        raise SamplesUnavailable(f"The per-sample rows of {task} in run {run_id} cannot be read (the file is damaged); "
+                                 "its scores are unaffected.") from None
     return rows.drop(columns=["total_rows"]), int(rows["total_rows"].iloc[0])
+
+
+def sample_problems(store, model: str) -> list[str]:
+    """Why some of a model's per-sample files cannot be read (empty when all can)."""
+    return [reason for _, reason in store.sample_files(model)[1]]
 
 
 def _run_tasks(store, run_id: str) -> set[str]:
@@ -592,17 +613,21 @@ def _run_tasks(store, run_id: str) -> set[str]:
 
 
 def model_samples(store, model: str) -> pd.DataFrame:
-    """Every per-sample row behind a model's evaluated scores (all its runs, all tasks)."""
+    """Every readable per-sample row behind a model's evaluated scores (all its runs, all tasks);
+    ``sample_problems`` says which files were left out and why."""
     files = _sample_files(store, model)
     if not files:
         return pd.DataFrame()
-    return store.query(
-        """SELECT run_id, model, revision, precision, task, task_version, language, category, item_id, turn,
-                  prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction, score, metric,
-                  truncated, details, created_at
-           FROM read_parquet(?, union_by_name=true) ORDER BY run_id, task, language, item_id, turn""",
-        [files],
-    )
+    try:
+        return store.query(
+            """SELECT run_id, model, revision, precision, task, task_version, language, category, item_id, turn,
+                      prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction, score, metric,
+                      truncated, details, created_at
+               FROM read_parquet(?, union_by_name=true) ORDER BY run_id, task, language, item_id, turn""",
+            [files],
+        )
+    except duckdb.Error:
+        raise SamplesUnavailable(f"The per-sample rows of {model} cannot be read (a file is damaged).") from None
 
 
 # -- choices for the filters ------------------------------------------------------------------

@@ -26,7 +26,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 
 class EvaluationScheduler:
     def __init__(self, data_dir: Path, queue, store=None, tick_s: float = 10.0, lease_s: float = 120.0,
-                 run_worker: bool = True, device: str = "auto", dispatch: str = "local"):
+                 run_worker: bool = True, device: str = "auto", dispatch: str = "local", store_url: str = ""):
         self.data_dir = Path(data_dir)
         self.queue = queue
         self.store = store
@@ -34,6 +34,7 @@ class EvaluationScheduler:
         self.lease_s = lease_s
         self.run_worker = run_worker
         self.device = device
+        self.store_url = store_url  # "" = $POLYGLOT_STORE or the data folder's results
         self.child: subprocess.Popen | None = None
         self.ray_address = None
         self.dispatcher = None
@@ -55,7 +56,7 @@ class EvaluationScheduler:
     def _start_dispatcher(self) -> None:
         from evaluator.dispatch import RayDispatcher
         self.dispatcher = RayDispatcher(self.queue, self.data_dir, self.ray_address, queue_url=self.queue.url,
-                                        lease_s=self.lease_s, device=self.device,
+                                        lease_s=self.lease_s, device=self.device, store_url=self.store_url,
                                         log=lambda m: log.info("dispatch: %s", m)).connect()
         threading.Thread(target=self.dispatcher.run_forever, name="ray-dispatch", daemon=True).start()
 
@@ -87,9 +88,11 @@ class EvaluationScheduler:
         out = (logs / "app-worker.log").open("a", encoding="utf-8")
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        env["POLYGLOT_QUEUE"] = self.queue.url  # the app's own queue (in the environment: a URL may hold a password)
         self.child = subprocess.Popen(
             [sys.executable, "-m", "evaluator.worker", "--data-dir", str(self.data_dir), "--once",
-             "--lease", str(self.lease_s), "--device", self.device],
+             "--lease", str(self.lease_s), "--device", self.device,
+             *(["--store", self.store_url] if self.store_url else [])],
             cwd=REPO_DIR, stdout=out, stderr=subprocess.STDOUT, env=env,
         )
         out.close()

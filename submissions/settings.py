@@ -26,6 +26,8 @@ class Settings:
     suite: str = field(default_factory=lambda: os.environ.get("POLYGLOT_SUITE", "polyglot"))
     lease_s: float = field(default_factory=lambda: _env_float("POLYGLOT_LEASE_S", 120.0))
     tick_s: float = field(default_factory=lambda: _env_float("POLYGLOT_TICK_S", 10.0))
+    # Where runs are published and read: empty for <data_dir>/results, else a folder or fsspec URL.
+    store_url: str = field(default_factory=lambda: os.environ.get("POLYGLOT_STORE", ""))
     run_worker: bool = True
     worker_device: str = "auto"
     rate_per_user: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_USER", 5)))

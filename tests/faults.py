@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from conftest import REPO
+from evaluator.run_store import RunStore
 from evaluator.store import StoreLayout
 from workqueue import Queue
 from submissions.settings import Settings
@@ -48,3 +49,28 @@ def sample_keys(run_dir: Path) -> collections.Counter:
         for r in pq.read_table(path, columns=["task", "language", "item_id", "turn"]).to_pylist():
             keys[(r["task"], r["language"], r["item_id"], r["turn"])] += 1
     return keys
+
+
+def published_run_dir(data_dir: Path, run_id: str) -> Path:
+    """The folder of a run that a worker published to the data folder's default results store."""
+    store = RunStore.for_data_dir(data_dir)
+    folder = store.published_folder(run_id)
+    assert folder, f"run {run_id} is not published"
+    return store.local_path(folder)
+
+
+def copy_run(src: Path, dest: Path, run_id: str) -> Path:
+    """A copy of a run folder under another run id (run.json and every row say so)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in src.iterdir():
+        if p.suffix == ".parquet":
+            t = pq.read_table(p)
+            t = t.set_column(t.schema.get_field_index("run_id"), "run_id", pa.array([run_id] * len(t), pa.string()))
+            pq.write_table(t, dest / p.name)
+        elif p.name == "run.json":
+            info = json.loads(p.read_text())
+            (dest / p.name).write_text(json.dumps({**info, "run_id": run_id}))
+    return dest

@@ -47,6 +47,16 @@ def test_run_writes_results_and_samples_then_reuses_them(tmp_path, tiny_model_di
                     "--output", str(out), "--device", "cpu", "--offline")
     assert "reusing 60 rows" in again.stderr
 
+    # publish it to a results store: once; a second publish is refused with the reason
+    store = (tmp_path / "results").as_uri()
+    info = json.loads((out / "run.json").read_text())
+    published = json.loads(run_cli("publish", str(out), "--store", store).stdout)
+    assert published["run_id"] == info["run_id"] and published["folder"].startswith(info["run_id"] + "/")
+    copied = {p.name for p in (tmp_path / "results" / published["folder"]).iterdir()}
+    assert copied == {"run.json", "scores.parquet", "samples-polyglot_mc.parquet", "samples-polyglot_qa.parquet"}
+    refused = run_cli("publish", str(out), "--store", store, check=False)
+    assert refused.returncode == 2 and "already published" in refused.stderr
+
 
 def test_bad_model_path_is_a_clear_error(tmp_path):
     res = run_cli("run", "--model", str(tmp_path / "nope"), "--tasks", "polyglot_mc", "--output", str(tmp_path / "o"),

@@ -15,7 +15,7 @@ from conftest import REPO, free_port, wait_until
 from evaluator.local_cluster import (kill_session, loopback_only, session_pids, start_dispatcher, start_node,
                                      stop_session, task_pids)
 from evaluator.store import StoreLayout
-from faults import queue_model, sample_keys, variant_of
+from faults import published_run_dir, queue_model, sample_keys, variant_of
 from workqueue import FAILED, FINISHED, RUNNING, open_queue
 
 
@@ -82,7 +82,7 @@ def test_a_killed_nodes_request_finishes_on_the_other_node(two_nodes, tmp_path, 
         q.close()
     for r in done:
         assert r.status == FINISHED, (r.id, r.error)
-        keys = sample_keys(StoreLayout(data).run_dir(r.id))
+        keys = sample_keys(published_run_dir(data, r.id))
         assert keys and max(keys.values()) == 1
     moved = next(r for r in done if r.id == victim.id)
     assert moved.attempts == 2 and moved.node != victim.node  # finished on the surviving node

@@ -18,7 +18,7 @@ from evaluator.dispatch import RayDispatcher, gpus_needed, parse_dispatch, place
 from evaluator.engine import EngineOptions
 from evaluator.local_cluster import loopback_only, start_dispatcher, stop_session, task_pids
 from evaluator.store import StoreLayout
-from faults import queue_model, sample_keys, variant_of
+from faults import published_run_dir, queue_model, sample_keys, variant_of
 from workqueue import CANCELLED, FAILED, FINISHED, RUNNING, open_queue
 
 
@@ -117,7 +117,7 @@ def test_two_requests_are_dispatched_and_finished_once_each(ray_cluster, dispatc
         assert r.status == FINISHED and r.attempts == 1, (r.status, r.error)
         assert r.node and "node" in r.node and r.gpu_ids == "0"  # the one fake GPU, for each in turn
         assert r.dispatch_ref.startswith("ray-task:") and r.claimed_by.startswith("ray:")
-        keys = sample_keys(StoreLayout(data).run_dir(rid))
+        keys = sample_keys(published_run_dir(data, rid))
         assert keys and max(keys.values()) == 1
     assert {rid for rid, _, _ in seen_running} == set(ids)  # the Queue view showed where each ran
     assert sum("dispatched" in line for line in d.logs) == 2
@@ -138,7 +138,7 @@ def test_a_sigkilled_worker_is_requeued_and_finishes_once_with_each_item_once(ra
     assert done.status == FINISHED, done.error
     assert done.attempts == 2 and done.claimed_by != killed.claimed_by
     assert any("WorkerCrashedError" in line and "re-queued" in line for line in d.logs)
-    keys = sample_keys(StoreLayout(data).run_dir(rid))
+    keys = sample_keys(published_run_dir(data, rid))
     assert keys and max(keys.values()) == 1  # every item exactly once
     log = StoreLayout(data).log_file(rid).read_text()
     assert log.count(f"finished {rid}") == 1 and "attempt 2" in log
@@ -169,7 +169,7 @@ def test_a_killed_dispatcher_restarted_loses_nothing_and_runs_nothing_twice(ray_
         q.close()
     assert done.status == FINISHED, done.error
     assert done.attempts == 2
-    keys = sample_keys(StoreLayout(data).run_dir(rid))
+    keys = sample_keys(published_run_dir(data, rid))
     assert keys and max(keys.values()) == 1
     text = StoreLayout(data).log_file(rid).read_text()
     assert text.count(f"finished {rid}") == 1 and text.count("claimed ") == 2

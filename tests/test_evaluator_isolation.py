@@ -21,7 +21,7 @@ sys.meta_path.insert(0, Block())
 
 def test_evaluator_modules_import_without_the_app_stack():
     code = BLOCK + (
-        "import evaluator.worker, evaluator.runner, evaluator.__main__, evaluator.bench, evaluator.engine\n"
+        "import evaluator.worker, evaluator.runner, evaluator.__main__, evaluator.bench, evaluator.engine, evaluator.run_store\n"
         "import evaluator.kinds, evaluator.metrics.ifeval, evaluator.metrics.chrf, evaluator.catalogue\n"
         "print('ok')"
     )

@@ -16,7 +16,7 @@ import torch
 from conftest import REPO, wait_until
 from evaluator.store import StoreLayout
 from evaluator.worker import process_one
-from faults import queue_model, sample_keys, start_worker, variant_of
+from faults import published_run_dir, queue_model, sample_keys, start_worker, variant_of
 from workqueue import FAILED, FINISHED, PENDING, RUNNING, Queue
 
 
@@ -43,7 +43,7 @@ def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path,
         second.wait(20)
     assert done.status == FINISHED, done.error
     assert done.attempts == 2 and done.claimed_by != killed_at.claimed_by
-    run_dir = StoreLayout(data).run_dir(rid)
+    run_dir = published_run_dir(data, rid)
     keys = sample_keys(run_dir)
     assert keys and max(keys.values()) == 1  # every item exactly once
     info = json.loads((run_dir / "run.json").read_text())
@@ -68,7 +68,7 @@ def test_crashed_app_restarts_with_queue_and_results_intact(tmp_path, tiny_model
     done = wait_until(lambda: q.get(rid) if q.get(rid).status in (FINISHED, FAILED) else None, timeout=600,
                       interval=0.5, what="finished after the restart")
     assert done.status == FINISHED, done.error
-    assert max(sample_keys(StoreLayout(data).run_dir(rid)).values()) == 1
+    assert max(sample_keys(published_run_dir(data, rid)).values()) == 1
     wait_until(lambda: any(r["model"] == str(tiny_model_dir) for r in c2.predict("", "", "evaluated", api_name="/leaderboard_table")),
                timeout=30, what="results on the leaderboard")
 
@@ -125,9 +125,10 @@ def test_full_or_read_only_disk_fails_the_job_and_leaves_earlier_results(tmp_pat
     process_one(data, "w-test", device="cpu", echo=False)
     r = _queue(data).get(rid)
     assert r.status == FAILED and needle in r.error and r.error_kind == "evaluator"
-    run_dir = layout.run_dir(rid)
-    assert not (run_dir / "scores.parquet").exists()  # no partial file is taken for a result
-    assert not list(run_dir.glob(".*.tmp"))
+    work = layout.work_dir(rid)
+    assert not (work / "scores.parquet").exists()  # no partial file is taken for a result
+    assert not list(work.glob(".*.tmp"))
+    assert not layout.run_dir(rid).exists()  # nothing published
     assert (earlier / "scores.parquet").read_bytes() == b"previous results"
 
 
@@ -175,7 +176,7 @@ def test_out_of_memory_backs_off_then_gives_up_with_a_reason(tmp_path, tiny_mode
     process_one(data, "w", device="cpu", echo=False)
     q = _queue(data)
     assert q.get(recovers).status == FINISHED
-    info = json.loads((StoreLayout(data).run_dir(recovers) / "run.json").read_text())
+    info = json.loads((published_run_dir(data, recovers) / "run.json").read_text())
     assert info["engine_stats"]["oom_backoffs"] >= 1
 
     def always_oom(*a, **kw):
