@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,21 +11,17 @@ import torch
 
 from .encoding import SpecialTokens, special_tokens_of
 
-PRECISIONS = ("auto", "bfloat16", "float16", "float32")
-_ALIASES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "half": "float16"}
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-
-
-class ModelLoadError(RuntimeError):
-    """The model cannot be evaluated; the message says why."""
-
-
-def normalise_precision(precision: str | None) -> str:
-    p = (precision or "auto").strip().lower()
-    p = _ALIASES.get(p, p)
-    if p not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
-    return p
+# The checks on a model folder live in a torch-free module (the web app uses them); re-exported here.
+from .model_files import (  # noqa: F401
+    PICKLE_SUFFIXES,
+    PRECISIONS,
+    ModelLoadError,
+    check_model_folder,
+    local_revision,
+    normalise_precision,
+    remote_code_problem,
+    weights_problem,
+)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -42,41 +37,6 @@ def resolve_dtype(precision: str, device: torch.device) -> torch.dtype:
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.float32
     return getattr(torch, precision)
-
-
-def check_model_folder(path: Path) -> dict:
-    """Refuse what would run code: remote modelling code or pickled weights. Returns config.json."""
-    config_path = path / "config.json"
-    if not config_path.is_file():
-        raise ModelLoadError(f"{path} has no config.json")
-    try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"config.json is not valid JSON: {exc}") from exc
-    if not isinstance(config, dict):
-        raise ModelLoadError("config.json is not a JSON object")
-    problem = remote_code_problem(config) or weights_problem([p.name for p in path.iterdir()])
-    if problem:
-        raise ModelLoadError(problem)
-    return config
-
-
-def remote_code_problem(config: dict) -> str | None:
-    """Why a config cannot be evaluated safely (it asks for custom modelling code), or None."""
-    if config.get("auto_map"):
-        return ("The model needs custom code (auto_map in config.json, i.e. trust_remote_code); only "
-                "architectures built into transformers are evaluated.")
-    return None
-
-
-def weights_problem(file_names: list[str]) -> str | None:
-    """Why a model's weight files cannot be loaded safely (only pickles, or none), or None."""
-    if any(n.endswith(".safetensors") for n in file_names):
-        return None
-    if any(n.endswith(PICKLE_SUFFIXES) for n in file_names):
-        return ("The model ships only pickled weights (.bin/.pt). Loading pickles can run arbitrary code, so only "
-                "safetensors weights are accepted: convert the weights and submit again.")
-    return "The model has no weights in safetensors format."
 
 
 @dataclass
@@ -110,19 +70,6 @@ def _max_length(model, tokenizer) -> int:
             return v
     v = getattr(tokenizer, "model_max_length", 2048)
     return v if isinstance(v, int) and 0 < v < 10**7 else 2048
-
-
-def local_revision(path: Path) -> str:
-    """A content hash standing in for the commit sha of a local folder (config + weights headers)."""
-    h = hashlib.sha256()
-    for p in sorted(path.iterdir()):
-        if p.is_file() and (p.suffix in (".json", ".safetensors", ".jinja", ".model") or p.name.startswith("tokenizer")):
-            h.update(p.name.encode())
-            st = p.stat()
-            h.update(str(st.st_size).encode())
-            with p.open("rb") as f:
-                h.update(f.read(1 << 16))
-    return "local-" + h.hexdigest()[:32]
 
 
 def load_model(model: str, revision: str | None = None, precision: str = "auto", device: str = "auto",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from evaluator.model import PRECISIONS
+from evaluator.model_files import PRECISIONS
 
 from .formatting import escape_markdown
 

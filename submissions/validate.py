@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluator.hub import HUB_TIMEOUT_S, HubUnreachable, explain_hub_error, hf_token
-from evaluator.model import local_revision, normalise_precision, remote_code_problem, weights_problem
+from evaluator.model_files import (
+    causal_lm_model_types,
+    known_model_types,
+    local_revision,
+    normalise_precision,
+    remote_code_problem,
+    weights_problem,
+)
 
 MAX_ID_LENGTH = 96 * 2 + 1
 REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
@@ -113,13 +120,10 @@ def check_config(config) -> None:
     problem = remote_code_problem(config)
     if problem:
         raise Rejected(problem)
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-
     model_type = config.get("model_type")
-    if not isinstance(model_type, str) or model_type not in CONFIG_MAPPING_NAMES:
+    if not isinstance(model_type, str) or model_type not in known_model_types():
         raise Rejected(f"config.json names an architecture transformers does not know (model_type={model_type!r}).")
-    if model_type not in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+    if model_type not in causal_lm_model_types():
         raise Rejected(f"{model_type} is not a causal (text generation) language model.")
 
 
