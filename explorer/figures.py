@@ -6,6 +6,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 TEMPLATE = "plotly_white"
+ROW_PX = 18  # height of one labelled row (a language, a model) in the tall charts
+STRIP_FROM = 30  # more languages than this: a dot plot with one row per language instead of grouped bars
+# A colour bar of fixed length with ticks every 20 points: readable however tall the chart grows.
+SCORE_BAR = {"title": "score %", "tickvals": [0, 20, 40, 60, 80, 100], "len": 260, "lenmode": "pixels",
+             "thickness": 14, "y": 1.0, "yanchor": "top"}
 
 
 def _empty(message: str) -> go.Figure:
@@ -15,28 +20,57 @@ def _empty(message: str) -> go.Figure:
     return fig
 
 
+def _language_rows(langs: pd.DataFrame, group_by: str) -> pd.DataFrame:
+    """One row per language in display order (grouped, then by name) with a label unique among the rows."""
+    order = langs.drop_duplicates("language").copy()
+    order["group"] = order[group_by].fillna("other") if group_by in order else "all"
+    order = order.sort_values(["group", "language_name"])
+    dup = order["language_name"].duplicated(keep=False)
+    order["label"] = order["language_name"].where(~dup, order["language_name"] + " (" + order["language"] + ")")
+    return order
+
+
 def language_heatmap(langs: pd.DataFrame, group_by: str = "family") -> go.Figure:
-    """Models × languages, scores in %, languages grouped by family or resource tier."""
+    """Languages × models, scores in %: one labelled row per language, grouped by family or resource tier
+    with a separator and the group's name, so 200 languages stay readable (the chart grows in height)."""
     if langs.empty:
         return _empty("No per-language scores for this selection")
-    order = (langs.drop_duplicates("language").sort_values([group_by, "language_name"], na_position="last"))
-    labels = [f"{n} ({g})" if isinstance(g, str) else n for n, g in zip(order["language_name"], order[group_by])]
-    grid = langs.pivot_table(index="model", columns="language", values="score", aggfunc="mean")
-    grid = grid.reindex(columns=order["language"])
-    grid = grid.loc[grid.mean(axis=1).sort_values().index]
+    rows = _language_rows(langs, group_by)
+    grid = langs.pivot_table(index="language", columns="model", values="score", aggfunc="mean")
+    grid = grid.reindex(index=rows["language"])
+    grid = grid[grid.mean(axis=0).sort_values(ascending=False).index]
     fig = go.Figure(go.Heatmap(
-        z=(grid.values * 100).round(1), x=labels, y=list(grid.index), colorscale="Viridis", zmin=0, zmax=100,
-        colorbar={"title": "score %"}, hovertemplate="%{y}<br>%{x}<br>%{z:.1f}%<extra></extra>",
+        z=(grid.values * 100).round(1), x=list(grid.columns), y=list(rows["label"]), colorscale="Viridis",
+        zmin=0, zmax=100, colorbar=SCORE_BAR, xgap=1, ygap=1,
+        hovertemplate="%{y}<br>%{x}<br>%{z:.1f}%<extra></extra>",
     ))
-    fig.update_layout(template=TEMPLATE, height=max(320, 28 * len(grid) + 160), margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      title=f"Score per language (grouped by {group_by})", xaxis={"tickangle": -45})
+    groups = rows["group"].tolist()
+    starts = [i for i in range(len(groups)) if i == 0 or groups[i] != groups[i - 1]]
+    for k, i in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(groups)
+        if i:
+            fig.add_shape(type="line", xref="paper", x0=0, x1=1, y0=i - 0.5, y1=i - 0.5, line={"color": "white", "width": 3})
+        fig.add_annotation(text=f"<b>{groups[i]}</b>", xref="paper", x=1.0, xanchor="left", y=(i + end - 1) / 2,
+                           showarrow=False, font={"size": 11})
+    fig.update_layout(
+        template=TEMPLATE, height=max(320, ROW_PX * len(rows) + 220),
+        margin={"l": 10, "r": 160, "t": 120, "b": 10}, title=f"Score per language (grouped by {group_by})",
+        xaxis={"side": "top", "tickangle": -30, "automargin": True},
+        yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": list(rows["label"]),
+               "tickfont": {"size": 11}, "automargin": True},
+    )
     return fig
 
 
 def language_bars(langs: pd.DataFrame) -> go.Figure:
-    """Bars per language for each chosen model, with 95% intervals where a single task is selected."""
+    """Score per language for each chosen model with 95% intervals (where a single task is selected):
+    grouped bars for a few languages, a dot plot with one labelled row per language beyond STRIP_FROM."""
     if langs.empty:
         return _empty("No per-language scores for this selection")
+    legend = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}  # above the plot, never over the axis
+    n_languages = langs["language"].nunique()
+    if n_languages > STRIP_FROM:
+        return _language_dots(langs, legend)
     fig = go.Figure()
     for model, g in langs.groupby("model"):
         g = g.sort_values("language_name")
@@ -47,7 +81,27 @@ def language_bars(langs: pd.DataFrame) -> go.Figure:
         fig.add_bar(name=model, x=g["language_name"], y=g["score"] * 100, error_y=err,
                     hovertemplate="%{x}: %{y:.1f}%<extra>" + model.replace("<", "&lt;") + "</extra>")
     fig.update_layout(template=TEMPLATE, barmode="group", yaxis={"title": "score %", "range": [0, 100]},
-                      height=420, title="Score per language", legend={"orientation": "h", "y": -0.25})
+                      xaxis={"tickangle": -45, "automargin": True}, height=460, legend=legend,
+                      margin={"t": 90}, title="Score per language")
+    return fig
+
+
+def _language_dots(langs: pd.DataFrame, legend: dict) -> go.Figure:
+    order = langs.groupby("language_name")["score"].mean().sort_values()  # hardest at the bottom
+    fig = go.Figure()
+    for model, g in langs.groupby("model"):
+        g = g.set_index("language_name").reindex(order.index).dropna(subset=["score"])
+        err = None
+        if g["ci_low"].notna().all() and g["ci_high"].notna().all():
+            err = {"type": "data", "symmetric": False, "array": (g["ci_high"] - g["score"]) * 100,
+                   "arrayminus": (g["score"] - g["ci_low"]) * 100, "thickness": 1}
+        fig.add_scatter(name=model, x=g["score"] * 100, y=g.index, mode="markers", error_x=err, marker={"size": 7},
+                        hovertemplate="%{y}: %{x:.1f}%<extra>" + model.replace("<", "&lt;") + "</extra>")
+    fig.update_layout(template=TEMPLATE, height=max(420, ROW_PX * len(order) + 200), legend=legend,
+                      xaxis={"title": "score %", "range": [0, 100], "side": "top"},
+                      yaxis={"tickmode": "array", "tickvals": list(order.index), "tickfont": {"size": 11},
+                             "automargin": True},
+                      margin={"t": 130}, title=f"Score per language ({len(order)} languages, sorted by the mean)")
     return fig
 
 
@@ -86,17 +140,20 @@ def parity_chart(par: pd.DataFrame) -> go.Figure:
 
 
 def parity_scatter(par: pd.DataFrame) -> go.Figure:
-    """Mean score against gap: a small gap with a low mean is not parity."""
+    """Mean score against gap: a small gap with a low mean is not parity. Colour: number of languages, on a
+    scale from the fewest to the most in the selection (so 4 and 200 languages are both distinct)."""
     if par.empty:
         return _empty("No models with per-language scores for this selection")
+    lo, hi = int(par["n_languages"].min()), int(par["n_languages"].max())
     fig = go.Figure(go.Scatter(
-        x=par["mean"] * 100, y=par["gap"] * 100, mode="markers", text=par["model"],
-        marker={"size": 10, "color": par["n_languages"], "colorscale": "Blues", "showscale": True,
-                "colorbar": {"title": "languages"}},
-        hovertemplate="%{text}<br>mean %{x:.1f}%<br>gap %{y:.1f} points<extra></extra>",
+        x=par["mean"] * 100, y=par["gap"] * 100, mode="markers", text=par["model"], customdata=par["n_languages"],
+        marker={"size": 11, "color": par["n_languages"], "colorscale": "Viridis", "cmin": lo, "cmax": max(hi, lo + 1),
+                "showscale": True, "line": {"width": 1, "color": "#333"},
+                "colorbar": {"title": "languages", "len": 260, "lenmode": "pixels", "thickness": 14}},
+        hovertemplate="%{text}<br>mean %{x:.1f}%<br>gap %{y:.1f} points<br>%{customdata} languages<extra></extra>",
     ))
-    fig.update_layout(template=TEMPLATE, height=420, title="Mean score vs gap between best and worst language",
-                      xaxis={"title": "mean score %"}, yaxis={"title": "gap (points)"})
+    fig.update_layout(template=TEMPLATE, height=440, title="Mean score vs gap between best and worst language",
+                      xaxis={"title": "mean score %", "range": [0, 100]}, yaxis={"title": "gap (points)", "rangemode": "tozero"})
     return fig
 
 
@@ -114,32 +171,50 @@ def layer_chart(layers: pd.DataFrame) -> go.Figure:
 
 
 def difficulty_chart(diff: pd.DataFrame, top: int = 60) -> go.Figure:
-    """Languages ranked by difficulty: mean score of the selected models, hardest first."""
+    """Languages ranked by difficulty, hardest at the top, on a fixed 0-100 colour-blind-safe scale; the
+    title says what is averaged (see views.language_difficulty for which cells count)."""
     if diff.empty:
-        return _empty("No per-language scores for this selection")
+        return _empty("No language is covered by enough of the selected models to rank it")
     d = diff.head(top)
-    fig = go.Figure(go.Bar(x=d["language_name"], y=d["mean_score"] * 100, marker={"color": d["mean_score"],
-                                                                                   "colorscale": "RdYlGn"},
-                           customdata=d[["tier", "family", "n_models"]].to_numpy(),
-                           hovertemplate="%{x}: %{y:.1f}%<br>tier %{customdata[0]}, %{customdata[1]}<br>"
-                                         "%{customdata[2]} models<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, height=420, xaxis={"tickangle": -45},
-                      yaxis={"title": "mean score %", "range": [0, 100]},
-                      title=f"Languages ranked by difficulty (hardest {len(d)} of {len(diff)})")
+    n_models = int(diff["n_models"].max())
+    fig = go.Figure(go.Bar(
+        y=d["language_name"], x=d["mean_score"] * 100, orientation="h",
+        marker={"color": d["mean_score"] * 100, "colorscale": "Cividis", "cmin": 0, "cmax": 100,
+                "colorbar": SCORE_BAR},
+        customdata=d[["tier", "family", "n_models", "n_tasks"]].to_numpy(),
+        hovertemplate="%{y}: %{x:.1f}%<br>tier %{customdata[0]}, %{customdata[1]}<br>"
+                      "%{customdata[2]} models, %{customdata[3]} tasks<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, height=max(320, ROW_PX * len(d) + 180),
+                      xaxis={"title": "mean score %", "range": [0, 100], "side": "top"},
+                      yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": list(d["language_name"]),
+                             "automargin": True},
+                      margin={"t": 110},
+                      title=f"Languages ranked by difficulty (hardest {len(d)} of {len(diff)}): mean of up to "
+                            f"{n_models} models on the tasks each language shares with them")
     return fig
 
 
-def compare_chart(cmp: pd.DataFrame, model_a: str, model_b: str) -> go.Figure:
-    """A − B per task and language; significant cells (Holm-corrected) drawn solid."""
+def compare_chart(cmp: pd.DataFrame, model_a: str, model_b: str, top: int = 40) -> go.Figure:
+    """A − B per task and language, sorted; the ``top`` largest differences shown, the rest summarised in
+    the title; significant cells (Holm-corrected) solid and marked with ★."""
     if cmp.empty:
         return _empty("Nothing to compare: the two models share no task and language")
-    labels = cmp["task"] + " · " + cmp["language_name"]
-    colors = ["#2ca02c" if d > 0 else "#d62728" for d in cmp["difference"]]
-    opacity = [1.0 if s else 0.35 for s in cmp["significant"]]
-    fig = go.Figure(go.Bar(x=labels, y=cmp["difference"] * 100, marker={"color": colors, "opacity": opacity},
-                           customdata=cmp[["p_holm", "n_items", "method"]].to_numpy(),
-                           hovertemplate="%{x}<br>A − B = %{y:.1f} points<br>Holm p = %{customdata[0]:.3g}"
+    ranked = cmp.assign(_size=cmp["difference"].abs()).sort_values("_size", ascending=False)
+    shown, rest = ranked.head(top).sort_values("difference"), ranked.iloc[top:]
+    labels = [("★ " if s else "") + f"{t} · {n}" for t, n, s in zip(shown["task"], shown["language_name"], shown["significant"])]
+    colors = ["#1b7837" if d > 0 else "#762a83" for d in shown["difference"]]  # green/purple: colour-blind safe
+    opacity = [1.0 if s else 0.35 for s in shown["significant"]]
+    fig = go.Figure(go.Bar(y=labels, x=shown["difference"] * 100, orientation="h",
+                           marker={"color": colors, "opacity": opacity},
+                           customdata=shown[["p_holm", "n_items", "method"]].to_numpy(),
+                           hovertemplate="%{y}<br>A − B = %{x:.1f} points<br>Holm p = %{customdata[0]:.2g}"
                                          "<br>%{customdata[1]} items, %{customdata[2]}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, height=420, xaxis={"tickangle": -45}, yaxis={"title": "difference (points)"},
-                      title=f"{model_a} − {model_b} (solid: significant after Holm correction)")
+    note = ""
+    if len(rest):
+        note = (f"<br><sup>{len(shown)} largest of {len(ranked)} differences; the other {len(rest)} are within "
+                f"±{rest['_size'].max() * 100:.1f} points ({int(rest['significant'].sum())} significant)</sup>")
+    fig.update_layout(template=TEMPLATE, height=max(320, ROW_PX * len(shown) + 200),
+                      xaxis={"title": "difference (points)", "side": "top", "zeroline": True},
+                      yaxis={"tickmode": "array", "tickvals": labels, "automargin": True}, margin={"t": 120},
+                      title=f"{model_a} − {model_b} (★ solid: significant after Holm correction){note}")
     return fig

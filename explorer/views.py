@@ -287,26 +287,30 @@ def _by_language_only(f: Filters) -> bool:
 
 
 def language_difficulty(store, f: Filters) -> pd.DataFrame:
-    """Languages ranked by difficulty: the mean score of every model in the selection, lowest first."""
+    """Languages ranked by difficulty, hardest first: the mean score of the selected models on the (task,
+    language) cells they share. A cell counts only when at least half of the models evaluated on that task
+    (and at least two, where the selection has two) cover the language, so a language that only one
+    model was run on (a random tiny model, say) is not ranked on that model's score alone."""
     def compute():
         w, args = where(store, f, "s")
-        if _by_language_only(f):
-            return store.query(
-                f"""SELECT s.language, coalesce(l.name, s.language) AS language_name, l.script, l.family, l.tier,
-                           avg(s.score) AS mean_score, stddev_pop(s.score) AS spread, count(*) AS n_models,
-                           max(s.n_tasks) AS n_tasks
-                    FROM entry_lang_scores s LEFT JOIN languages l ON l.code = s.language
-                    WHERE {w} GROUP BY ALL ORDER BY mean_score ASC""",
-                args,
-            )
         cat = [] if f.category == "*" else [f.category]
         return store.query(
-            f"""SELECT s.language, coalesce(l.name, s.language) AS language_name, l.script, l.family, l.tier,
-                       avg(s.value) AS mean_score, stddev_pop(s.value) AS spread, count(DISTINCT s.model) AS n_models,
-                       count(DISTINCT s.task) AS n_tasks
-                FROM {_table(f)} s LEFT JOIN languages l ON l.code = s.language
-                WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} {"AND s.category = ?" if cat else ""}
-                GROUP BY ALL ORDER BY mean_score ASC""",
+            f"""WITH cells AS (
+                    SELECT s.model, s.task, s.language, avg(s.value) AS v FROM {_table(f)} s
+                    WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w}
+                          {"AND s.category = ?" if cat else ""}
+                    GROUP BY ALL),
+                task_models AS (SELECT task, count(DISTINCT model) AS n FROM cells GROUP BY task),
+                shared AS (
+                    SELECT c.task, c.language FROM cells c JOIN task_models t USING (task)
+                    GROUP BY c.task, c.language, t.n
+                    HAVING 2 * count(DISTINCT c.model) >= t.n
+                       AND count(DISTINCT c.model) >= least(2, (SELECT count(DISTINCT model) FROM cells)))
+                SELECT c.language, coalesce(l.name, c.language) AS language_name, l.script, l.family, l.tier,
+                       avg(c.v) AS mean_score, stddev_pop(c.v) AS spread, count(DISTINCT c.model) AS n_models,
+                       count(DISTINCT c.task) AS n_tasks, string_agg(DISTINCT c.task, ', ' ORDER BY c.task) AS tasks
+                FROM cells c JOIN shared USING (task, language) LEFT JOIN languages l ON l.code = c.language
+                GROUP BY ALL ORDER BY mean_score ASC, language_name""",
             args + cat,
         )
 

@@ -164,6 +164,27 @@ def test_difficulty_ranks_languages_hardest_first(store):
     assert d.set_index("language").loc["eng_Latn", "mean_score"] == pytest.approx((0.8 + 0.9 + 0.3 + 0.8) / 4)
 
 
+def test_difficulty_ignores_languages_that_too_few_models_cover(tmp_path):
+    """A random tiny model alone on a language (or on its own task) must not make that language 'hardest'."""
+    created = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    per_model = {
+        "org/big1": {"t1": {"eng_Latn": 0.9, "fra_Latn": 0.7}},
+        "org/big2": {"t1": {"eng_Latn": 0.8, "fra_Latn": 0.5}},
+        "org/big3": {"t1": {"eng_Latn": 0.7, "fra_Latn": 0.6}},
+        "org/tiny": {"t1": {"eng_Latn": 0.3, "zul_Latn": 0.01}, "t9": {"swh_Latn": 0.0}},
+    }
+    for model, per_task in per_model.items():
+        _write(tmp_path / "results", model, per_task, created)
+    s = ResultStore(tmp_path, include_reported=False, persistent=False)
+    try:
+        d = V.language_difficulty(s, V.Filters()).set_index("language")
+    finally:
+        s.close()
+    assert list(d.index) == ["fra_Latn", "eng_Latn"]  # zul_Latn (1 of 4 models) and t9 (one model) left out
+    assert d.loc["fra_Latn", "mean_score"] == pytest.approx(0.6) and d.loc["fra_Latn", "n_models"] == 3
+    assert d.loc["eng_Latn", "n_models"] == 4 and d.loc["eng_Latn", "tasks"] == "t1"
+
+
 def test_categories_by_hand(store):
     cats = V.category_summary(store, V.Filters(models=["org/B"]))
     assert cats.set_index("category").loc["idiom", "score"] == pytest.approx((0.45 + 0.25) / 2)
