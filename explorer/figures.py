@@ -10,7 +10,15 @@ ROW_PX = 18  # height of one labelled row (a language, a model) in the tall char
 STRIP_FROM = 30  # more languages than this: a dot plot with one row per language instead of grouped bars
 # A colour bar of fixed length with ticks every 20 points: readable however tall the chart grows.
 SCORE_BAR = {"title": "score %", "tickvals": [0, 20, 40, 60, 80, 100], "len": 260, "lenmode": "pixels",
-             "thickness": 14, "y": 1.0, "yanchor": "top"}
+             "thickness": 14, "y": 1.0, "yanchor": "top", "xref": "container", "x": 1.0, "xanchor": "right"}
+
+
+def _header(height: int, title: str, legend_rows: int = 0) -> dict:
+    """Title and legend pinned in pixels to the top of a chart of ``height`` px, clear of the top axis."""
+    layout = {"title": {"text": title, "yref": "container", "y": 1 - 12 / height, "yanchor": "top"}}
+    if legend_rows:
+        layout["legend"] = {"orientation": "h", "yref": "container", "y": 1 - 44 / height, "yanchor": "top", "x": 0}
+    return layout
 
 
 def _empty(message: str) -> go.Figure:
@@ -52,9 +60,10 @@ def language_heatmap(langs: pd.DataFrame, group_by: str = "family") -> go.Figure
             fig.add_shape(type="line", xref="paper", x0=0, x1=1, y0=i - 0.5, y1=i - 0.5, line={"color": "white", "width": 3})
         fig.add_annotation(text=f"<b>{groups[i]}</b>", xref="paper", x=1.0, xanchor="left", y=(i + end - 1) / 2,
                            showarrow=False, font={"size": 11})
+    height = max(320, ROW_PX * len(rows) + 240)
     fig.update_layout(
-        template=TEMPLATE, height=max(320, ROW_PX * len(rows) + 220),
-        margin={"l": 10, "r": 160, "t": 120, "b": 10}, title=f"Score per language (grouped by {group_by})",
+        template=TEMPLATE, height=height, margin={"l": 10, "r": 230, "t": 150, "b": 10},
+        **_header(height, f"Score per language (grouped by {group_by})"),
         xaxis={"side": "top", "tickangle": -30, "automargin": True},
         yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": list(rows["label"]),
                "tickfont": {"size": 11}, "automargin": True},
@@ -67,10 +76,8 @@ def language_bars(langs: pd.DataFrame) -> go.Figure:
     grouped bars for a few languages, a dot plot with one labelled row per language beyond STRIP_FROM."""
     if langs.empty:
         return _empty("No per-language scores for this selection")
-    legend = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}  # above the plot, never over the axis
-    n_languages = langs["language"].nunique()
-    if n_languages > STRIP_FROM:
-        return _language_dots(langs, legend)
+    if langs["language"].nunique() > STRIP_FROM:
+        return _language_dots(langs)
     fig = go.Figure()
     for model, g in langs.groupby("model"):
         g = g.sort_values("language_name")
@@ -81,12 +88,12 @@ def language_bars(langs: pd.DataFrame) -> go.Figure:
         fig.add_bar(name=model, x=g["language_name"], y=g["score"] * 100, error_y=err,
                     hovertemplate="%{x}: %{y:.1f}%<extra>" + model.replace("<", "&lt;") + "</extra>")
     fig.update_layout(template=TEMPLATE, barmode="group", yaxis={"title": "score %", "range": [0, 100]},
-                      xaxis={"tickangle": -45, "automargin": True}, height=460, legend=legend,
-                      margin={"t": 90}, title="Score per language")
+                      xaxis={"tickangle": -45, "automargin": True}, height=480, margin={"t": 110},
+                      **_header(480, "Score per language", legend_rows=2))
     return fig
 
 
-def _language_dots(langs: pd.DataFrame, legend: dict) -> go.Figure:
+def _language_dots(langs: pd.DataFrame) -> go.Figure:
     order = langs.groupby("language_name")["score"].mean().sort_values()  # hardest at the bottom
     fig = go.Figure()
     for model, g in langs.groupby("model"):
@@ -97,11 +104,12 @@ def _language_dots(langs: pd.DataFrame, legend: dict) -> go.Figure:
                    "arrayminus": (g["score"] - g["ci_low"]) * 100, "thickness": 1}
         fig.add_scatter(name=model, x=g["score"] * 100, y=g.index, mode="markers", error_x=err, marker={"size": 7},
                         hovertemplate="%{y}: %{x:.1f}%<extra>" + model.replace("<", "&lt;") + "</extra>")
-    fig.update_layout(template=TEMPLATE, height=max(420, ROW_PX * len(order) + 200), legend=legend,
-                      xaxis={"title": "score %", "range": [0, 100], "side": "top"},
+    height = max(420, ROW_PX * len(order) + 220)
+    fig.update_layout(template=TEMPLATE, height=height, margin={"t": 150},
+                      **_header(height, f"Score per language, % ({len(order)} languages, sorted by the mean)", 2),
+                      xaxis={"range": [0, 100], "side": "top"},
                       yaxis={"tickmode": "array", "tickvals": list(order.index), "tickfont": {"size": 11},
-                             "automargin": True},
-                      margin={"t": 130}, title=f"Score per language ({len(order)} languages, sorted by the mean)")
+                             "range": [-0.5, len(order) - 0.5], "automargin": True})
     return fig
 
 
@@ -184,13 +192,13 @@ def difficulty_chart(diff: pd.DataFrame, top: int = 60) -> go.Figure:
         customdata=d[["tier", "family", "n_models", "n_tasks"]].to_numpy(),
         hovertemplate="%{y}: %{x:.1f}%<br>tier %{customdata[0]}, %{customdata[1]}<br>"
                       "%{customdata[2]} models, %{customdata[3]} tasks<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, height=max(320, ROW_PX * len(d) + 180),
-                      xaxis={"title": "mean score %", "range": [0, 100], "side": "top"},
+    height = max(320, ROW_PX * len(d) + 180)
+    fig.update_layout(template=TEMPLATE, height=height, margin={"t": 110, "r": 120},
+                      **_header(height, f"Languages ranked by difficulty (hardest {len(d)} of {len(diff)}): mean "
+                                        f"score % of up to {n_models} models on the tasks each language shares with them"),
+                      xaxis={"range": [0, 100], "side": "top"},
                       yaxis={"autorange": "reversed", "tickmode": "array", "tickvals": list(d["language_name"]),
-                             "automargin": True},
-                      margin={"t": 110},
-                      title=f"Languages ranked by difficulty (hardest {len(d)} of {len(diff)}): mean of up to "
-                            f"{n_models} models on the tasks each language shares with them")
+                             "automargin": True})
     return fig
 
 
@@ -213,8 +221,9 @@ def compare_chart(cmp: pd.DataFrame, model_a: str, model_b: str, top: int = 40) 
     if len(rest):
         note = (f"<br><sup>{len(shown)} largest of {len(ranked)} differences; the other {len(rest)} are within "
                 f"±{rest['_size'].max() * 100:.1f} points ({int(rest['significant'].sum())} significant)</sup>")
-    fig.update_layout(template=TEMPLATE, height=max(320, ROW_PX * len(shown) + 200),
-                      xaxis={"title": "difference (points)", "side": "top", "zeroline": True},
-                      yaxis={"tickmode": "array", "tickvals": labels, "automargin": True}, margin={"t": 120},
-                      title=f"{model_a} − {model_b} (★ solid: significant after Holm correction){note}")
+    height = max(320, ROW_PX * len(shown) + 200)
+    fig.update_layout(template=TEMPLATE, height=height, margin={"t": 130},
+                      **_header(height, f"{model_a} − {model_b}, points (★ solid: significant after Holm correction){note}"),
+                      xaxis={"side": "top", "zeroline": True, "zerolinewidth": 2},
+                      yaxis={"tickmode": "array", "tickvals": labels, "automargin": True})
     return fig

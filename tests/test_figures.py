@@ -48,7 +48,7 @@ def test_many_languages_become_a_dot_plot_with_the_legend_above_the_plot():
     assert many.data[0].type == "scatter" and len(many.data) == 3
     assert len(many.layout.yaxis.tickvals) == 200 and many.layout.height >= figures.ROW_PX * 200
     for fig in (few, many):
-        assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1.0
+        assert fig.layout.legend.yref == "container" and fig.layout.legend.y > 0.9  # above the plot area
 
 
 def test_difficulty_uses_a_fixed_colour_blind_safe_scale_and_says_what_it_averages():
