@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from ..encoding import split_choices, truncate_left
 from ..loglikelihood import ChoiceGroup
-from ..metrics.multiple_choice import choice_lengths, score_choices
+from ..metrics.multiple_choice import NORMALISATIONS, choice_lengths, score_choices
 from ..prompts import labels_for, render, template_for
 from .common import base_row
+
+# Headline metrics a card may name: accuracy and its length-normalised variants.
+METRICS = NORMALISATIONS
 
 
 def units(items) -> int:
