@@ -4,4 +4,5 @@ Importable with torch, transformers, pandas and pyarrow alone (no Gradio, no Duc
 runs on a bare GPU machine.
 """
 
-ENGINE_VERSION = "1.0.0"
+# 1.1.0: multiple-choice continuations are the tail of the joint encoding (lm-eval's split).
+ENGINE_VERSION = "1.1.0"

@@ -8,7 +8,7 @@ card's ``version``; scores record both the suite and the task versions.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +35,32 @@ class DatasetSource:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """The implementation a task's numbers are meant to reproduce, and what deliberately differs."""
+
+    implementation: str  # e.g. "lm-evaluation-harness", or "this project" for the project's own tasks
+    headline_metric: str  # the metric the reference publishes as its headline, in words
+    version: str = ""  # a release or a commit
+    task: str = ""  # the reference's task name or entry points, e.g. "xcopa_et"
+    url: str = ""
+    differences: str = ""  # deliberate differences, in words ("" when there are none)
+
+
+def _reference_from_dict(d, origin: str) -> Reference | None:
+    if d is None:
+        return None
+    if not isinstance(d, dict):
+        raise CardError(f"{origin}: reference must be an object")
+    missing = [k for k in ("implementation", "headline_metric") if not str(d.get(k) or "").strip()]
+    if missing:
+        raise CardError(f"{origin}: reference lacks {', '.join(missing)}")
+    unknown = set(d) - {f.name for f in fields(Reference)}
+    if unknown:
+        raise CardError(f"{origin}: reference has unknown fields {', '.join(sorted(unknown))}")
+    return Reference(**{k: str(v) for k, v in d.items()})
+
+
+@dataclass(frozen=True)
 class TaskCard:
     id: str
     version: str
@@ -49,6 +75,7 @@ class TaskCard:
     options: dict = field(default_factory=dict)
     description: str = ""
     higher_is_better: bool = True
+    reference: Reference | None = None
 
     @property
     def max_new_tokens(self) -> int:
@@ -98,6 +125,7 @@ def _card_from_dict(d: dict, origin: str) -> TaskCard:
             options=d.get("options", {}),
             description=d.get("description", ""),
             higher_is_better=bool(d.get("higher_is_better", True)),
+            reference=_reference_from_dict(d.get("reference"), origin),
         )
     except KeyError as exc:
         raise CardError(f"{origin}: missing field {exc}") from exc

@@ -113,6 +113,17 @@ def _unchecked_instructions(rows: list[dict]) -> int:
     return total
 
 
+def _separate_continuations(rows: list[dict]) -> int:
+    """Multiple-choice items where a choice could not take the tail of the joint encoding."""
+    total = 0
+    for r in rows:
+        details = r.get("details")
+        if isinstance(details, str):
+            details = json.loads(details or "{}")
+        total += int(bool((details or {}).get("separate_continuations")))
+    return total
+
+
 def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None = None,
                    lm: LoadedModel | None = None, log: Callable[[str], None] = lambda s: None) -> dict:
     """Evaluate ``req.model`` on ``req.tasks``; returns the run's provenance (also in run.json)."""
@@ -195,6 +206,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                 "n_rows": len(rows),
                 "n_truncated": sum(bool(r.get("truncated")) for r in rows),
                 "n_unchecked_instructions": _unchecked_instructions(rows),
+                "n_separate_continuations": _separate_continuations(rows),
                 "generation": card.generation,
                 "languages": sorted({r["language"] for r in rows}),
                 "prompt": card.prompt,

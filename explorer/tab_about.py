@@ -10,11 +10,28 @@ from evaluator.cards import all_cards, all_suites
 from .reported import cultural_study
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def methodology_markdown() -> str:
     lines = ["## Tasks", "", "| task | version | kind | languages | metric | data | license |", "|---|---|---|---|---|---|---|"]
     for c in all_cards().values():
         data = c.source.hub_repo or c.source.local or ""
         lines.append(f"| {c.id} | {c.version} | {c.kind} | {len(c.languages)} | {c.metric} | {data} | {c.source.license} |")
+    lines += ["", "## References", "",
+              "Each task reproduces a reference implementation; any deliberate difference is stated.", "",
+              "| task | reference | version | headline metric | deliberate differences |", "|---|---|---|---|---|"]
+    for c in all_cards().values():
+        r = c.reference
+        if r is None:
+            lines.append(f"| {c.id} | (not named) | | | |")
+            continue
+        name = f"[{r.implementation}]({r.url})" if r.url else r.implementation
+        task = f" `{r.task}`" if r.task else ""
+        lines.append(f"| {c.id} | {_cell(name + task)} | {_cell(r.version)} | {_cell(r.headline_metric)} | "
+                     f"{_cell(r.differences) or 'none'} |")
     lines += ["", "## Suites", ""]
     for s in all_suites().values():
         lines.append(f"- **{s.id}** (v{s.version}): {', '.join(s.tasks)}")
@@ -24,6 +41,9 @@ def methodology_markdown() -> str:
         "- Every score is computed from per-sample rows, which are kept and browsable (Explorer → Samples) and "
         "downloadable. Multiple choice stores each choice's loglikelihood and its length in characters, bytes and "
         "tokens, so every normalisation can be recomputed.",
+        "- A choice's tokens are the tail of the joint encoding of prompt and choice, as lm-evaluation-harness "
+        "splits them; where a token spans the join (some CJK and Thai joins) the choice is encoded alone, and each "
+        "run counts those items (Explorer → Task details).",
         "- Accuracy-type scores carry 95% Wilson intervals; other means a bootstrap interval over items.",
         "- A task's score is the mean over its languages; the average is the mean over tasks. The parity gap is "
         "the best minus the worst language within a task, averaged over tasks.",

@@ -65,6 +65,12 @@ def build(ctx, bar) -> dict:
             metrics_table = gr.Dataframe(label="Metrics per language (%)", interactive=False, max_height=400)
             layer_plot = gr.Plot()
             download_row(ctx, "task_metrics", lambda *v: views.task_metrics(store, filters_with_models(*v)), inputs)
+            reference_table = gr.Dataframe(label="Reference implementation of each task: version, headline metric, "
+                                                 "deliberate differences", interactive=False, wrap=True,
+                                           elem_id="task-references")
+            counts_table = gr.Dataframe(label="Items under a fallback rule per run: truncated prompts, choices "
+                                              "encoded alone (degenerate joint split), unchecked instructions",
+                                        interactive=False, max_height=300, elem_id="task-run-counts")
         with gr.Tab("Samples"):
             with gr.Row():
                 run = gr.Dropdown(label="Run", choices=[], scale=2)
@@ -88,7 +94,7 @@ def build(ctx, bar) -> dict:
             "categories": [cat_plot, cat_table],
             "parity": [parity_plot, parity_scatter, parity_table],
             "compare": [cmp_plot, cmp_table],
-            "details": [metrics_table, layer_plot],
+            "details": [metrics_table, layer_plot, reference_table, counts_table],
         }
         all_outputs = [o for name in SUBTABS for o in outputs[name]]
 
@@ -115,7 +121,10 @@ def build(ctx, bar) -> dict:
             metrics = views.task_metrics(store, f)
             cols = [c for c in metrics.columns if c not in ("model", "source", "task", "language", "language_name",
                                                             "n_items", "byte_perplexity")]
-            return [percent_columns(metrics, cols), figures.layer_chart(views.alignment_layers(store, f))]
+            # the selected tasks, else those with metrics shown, else every card
+            shown = tuple(f.tasks) or (tuple(metrics["task"].unique()) if not metrics.empty else ())
+            return [percent_columns(metrics, cols), figures.layer_chart(views.alignment_layers(store, f)),
+                    views.task_references(shown), views.task_run_counts(store, f)]
 
         def update(active_v, *values):
             *rest, group_v, a, b = values

@@ -520,6 +520,7 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,
                 "task": task, "task_version": t.get("version"), "n_items": t.get("n_items"),
                 "n_truncated": t.get("n_truncated"), "n_unchecked_instructions": t.get("n_unchecked_instructions"),
+                "n_separate_continuations": t.get("n_separate_continuations"),
                 "languages": len(t.get("languages", [])),
                 "data": (t.get("dataset") or {}).get("origin", ""), "finished_at": r.finished_at, "device": r.device,
             })
@@ -546,6 +547,51 @@ def task_metrics(store, f: Filters) -> pd.DataFrame:
                             values="value", aggfunc="first").reset_index()
     n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
     return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+
+
+REFERENCE_COLUMNS = ["task", "implementation", "version", "reference_task", "headline_metric", "metric",
+                     "differences", "url"]
+
+
+def task_references(tasks=()) -> pd.DataFrame:
+    """What each task card reproduces: implementation, version, headline metric, deliberate differences.
+
+    ``tasks`` restricts the rows (empty: every card); a card without a reference block gets an empty row."""
+    from evaluator.cards import all_cards
+
+    rows = []
+    for card in all_cards().values():
+        if tasks and card.id not in tasks:
+            continue
+        ref = card.reference
+        rows.append({"task": card.id, "implementation": ref.implementation if ref else "",
+                     "version": ref.version if ref else "", "reference_task": ref.task if ref else "",
+                     "headline_metric": ref.headline_metric if ref else "", "metric": card.metric,
+                     "differences": ref.differences if ref else "", "url": ref.url if ref else ""})
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
+
+
+RUN_COUNT_COLUMNS = ["model", "run_id", "task", "n_items", "n_truncated", "n_separate_continuations",
+                     "n_unchecked_instructions"]
+
+
+def task_run_counts(store, f: Filters) -> pd.DataFrame:
+    """Per run and task, the items scored under a fallback rule: truncated prompts, multiple-choice
+    continuations encoded alone (degenerate joint split), instructions the checker could not check."""
+    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    runs = store.query("SELECT model, run_id, info FROM runs ORDER BY model, finished_at DESC")
+    rows = []
+    for r in runs.itertuples():
+        if f.models and r.model not in f.models:
+            continue
+        for task, t in (json.loads(r.info).get("tasks") or {}).items():
+            if f.tasks and task not in f.tasks:
+                continue
+            rows.append({"model": r.model, "run_id": r.run_id, "task": task, "n_items": t.get("n_items"),
+                         "n_truncated": t.get("n_truncated"),
+                         "n_separate_continuations": t.get("n_separate_continuations"),
+                         "n_unchecked_instructions": t.get("n_unchecked_instructions")})
+    return pd.DataFrame(rows, columns=RUN_COUNT_COLUMNS)
 
 
 def alignment_layers(store, f: Filters) -> pd.DataFrame:

@@ -267,3 +267,38 @@ def test_the_explorer_cache_survives_a_restart_and_a_second_process_gets_its_own
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "True ['org/F']", out.stderr  # the file is taken: a private copy, same results
     again.close()
+
+
+def test_task_references_come_from_the_cards():
+    from evaluator.cards import all_cards, get_card
+
+    refs = V.task_references(("xcopa", "polyglot_mc")).set_index("task")
+    assert list(refs.index) == ["polyglot_mc", "xcopa"]
+    assert refs.loc["xcopa", "implementation"] == get_card("xcopa").reference.implementation == "lm-evaluation-harness"
+    assert refs.loc["xcopa", "version"] == "0.4.13" and refs.loc["polyglot_mc", "implementation"] == "this project"
+    assert len(V.task_references()) == len(all_cards())
+
+
+def test_about_tab_lists_every_reference():
+    from evaluator.cards import all_cards
+    from explorer.tab_about import methodology_markdown
+
+    text = methodology_markdown()
+    section = text.split("## References", 1)[1].split("## Suites", 1)[0]
+    for card in all_cards().values():
+        assert f"| {card.id} |" in section
+    assert "lm-evaluation-harness" in section and "0.4.13" in section
+
+
+def test_task_run_counts_show_fallback_counts(tmp_path):
+    created = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    _write(tmp_path / "results", "org/E", {"t1": {"eng_Latn": 0.5}}, created)
+    run_json = tmp_path / "results" / "E" / "run.json"
+    info = json.loads(run_json.read_text())
+    info["tasks"]["t1"].update(n_truncated=2, n_separate_continuations=3, n_unchecked_instructions=0)
+    run_json.write_text(json.dumps(info))
+    s = ResultStore(tmp_path, include_reported=False, persistent=False)
+    counts = V.task_run_counts(s, V.Filters(models=["org/E"]))
+    assert counts[["task", "n_truncated", "n_separate_continuations"]].values.tolist() == [["t1", 2, 3]]
+    provenance = V.model_provenance(s, "org/E")
+    assert provenance["n_separate_continuations"].tolist() == [3]

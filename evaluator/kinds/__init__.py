@@ -1,6 +1,7 @@
 """How each kind of task turns items into model requests and model responses into sample rows.
 
-One module per kind; each exposes ``units(items)`` (how many progress units the items are) and
+One module per kind; each exposes ``METRICS`` (the headline metrics a card of that kind may name),
+``units(items)`` (how many progress units the items are) and
 ``run(card, items, engine) -> list[dict]`` (one row per item, or per item and turn).
 """
 
@@ -22,3 +23,8 @@ def kind_module(kind: str):
     if kind not in KIND_MODULES:
         raise KeyError(f"no runner for task kind {kind!r}")
     return KIND_MODULES[kind]
+
+
+def known_metrics(kind: str) -> tuple[str, ...]:
+    """The headline metrics a card of ``kind`` may name."""
+    return tuple(kind_module(kind).METRICS)

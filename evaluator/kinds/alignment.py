@@ -11,6 +11,9 @@ from ..encoding import encode_context
 from ..metrics.alignment import layer_hits, pooled
 from .common import base_row
 
+# Headline metrics a card may name.
+METRICS = ("alignment_mean",)
+
 PIVOT = "eng_Latn"
 
 

@@ -19,6 +19,9 @@ from ..generation import GenRequest
 from ..metrics import multiloko
 from .common import base_row, encode_prompt
 
+# Headline metrics a card may name (F1 is always stored next to it).
+METRICS = ("exact_match",)
+
 PROMPTS_FILE = DATA_DIR / "multiloko_prompts.json"
 
 

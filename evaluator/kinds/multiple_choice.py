@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from ..encoding import encode_choice_group, truncate_left
+from ..encoding import split_choices, truncate_left
 from ..loglikelihood import ChoiceGroup
-from ..metrics.multiple_choice import choice_lengths, score_choices
+from ..metrics.multiple_choice import NORMALISATIONS, choice_lengths, score_choices
 from ..prompts import labels_for, render, template_for
 from .common import base_row
+
+# Headline metrics a card may name: accuracy and its length-normalised variants.
+METRICS = NORMALISATIONS
 
 
 def units(items) -> int:
@@ -16,21 +19,23 @@ def units(items) -> int:
 def run(card, items, engine) -> list[dict]:
     lm = engine.lm
     metric = card.metric if card.metric.startswith("acc") else "acc"
-    groups, prompts, conts, truncated = [], [], [], []
+    groups, prompts, conts, truncated, separate = [], [], [], [], []
     for it in items:
         values = {**labels_for(it.language), **it.fields}
         context = render(template_for(card, "template", it.language), values)
         choice_tpl = template_for(card, "choice", it.language)
         continuations = [render(choice_tpl, {**values, "choice": c}) for c in it.choices]
-        ctx_ids, cont_ids = encode_choice_group(lm.tokenizer, lm.specials, context, continuations)
+        split = split_choices(lm.tokenizer, lm.specials, context, continuations)
+        ctx_ids, cont_ids = split.context, split.continuations
         ctx_ids, cut = truncate_left(ctx_ids, [len(c) for c in cont_ids], lm.max_length, len(lm.specials.prefix))
         groups.append(ChoiceGroup(ctx_ids, cont_ids))
         prompts.append(context)
         conts.append(continuations)
         truncated.append(cut)
+        separate.append(split.n_separate)
     scores = engine.loglikelihood(groups)
     rows = []
-    for it, prompt, s, cut in zip(items, prompts, scores, truncated):
+    for it, prompt, s, cut, n_sep in zip(items, prompts, scores, truncated, separate):
         res = score_choices(s.loglik, it.choices, s.n_tokens, it.gold)
         n_chars, n_bytes = choice_lengths(it.choices)
         pred = res.predictions[metric]
@@ -52,6 +57,8 @@ def run(card, items, engine) -> list[dict]:
                     "predictions": res.predictions,
                     "margin": res.margin,
                     "is_greedy": s.is_greedy,
+                    # choices whose joint split was degenerate and were encoded alone (evaluator.encoding)
+                    "separate_continuations": n_sep,
                     **it.meta,
                 },
             }

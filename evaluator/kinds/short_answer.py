@@ -5,6 +5,9 @@ from __future__ import annotations
 from ..generation import GenRequest
 from ..metrics.exact_match import exact_match, extract_number, number_match
 from ..prompts import labels_for, render, template_for
+
+# Headline metrics a card may name: text exact match, or numeric match for number answers.
+METRICS = ("exact_match", "exact_match_number")
 from .common import base_row, encode_prompt
 
 

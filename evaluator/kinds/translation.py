@@ -19,6 +19,9 @@ from ..metrics.language_id import is_untranslated
 from ..prompts import labels_for, render, template_for
 from .common import base_row, encode_prompt
 
+# Headline metrics a card may name (corpus chrF++ over both directions with English).
+METRICS = ("chrf_pp",)
+
 
 def units(items) -> int:
     return len(items)
