@@ -52,10 +52,10 @@ def ascii_digits(text: str) -> str:
     return "".join(out)
 
 
-# Digits joined by single separators; an ordinary space never joins ("5 10-dollar bills" is two numbers,
+# Digits joined by single separators. An ordinary space never joins ("5 10-dollar bills" is two numbers,
 # not 510), except where a language groups thousands with spaces ("1 250 €"): there a head of 1-3 digits
-# followed by exact groups of three.
-_TIGHT = r"\d+(?:[,.'\u00a0\u202f\u2009]\d+)*"
+# followed by exact groups of three. (NFKC has already made no-break and thin spaces ordinary ones.)
+_TIGHT = r"\d+(?:[,.']\d+)*"
 _NUMBER = re.compile(rf"[{MINUS}]?{_TIGHT}")
 _NUMBER_SPACED = re.compile(rf"[{MINUS}]?(?:(?<!\d)\d{{1,3}}(?: \d{{3}}(?!\d))+(?:[,.]\d+)?|{_TIGHT})")
 
