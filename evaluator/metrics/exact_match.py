@@ -52,7 +52,12 @@ def ascii_digits(text: str) -> str:
     return "".join(out)
 
 
-_NUMBER = re.compile(rf"[{MINUS}]?\d(?:[\d,.'\u00a0\u202f\u2009 ]*\d)?")
+# Digits joined by single separators. An ordinary space never joins ("5 10-dollar bills" is two numbers,
+# not 510), except where a language groups thousands with spaces ("1 250 €"): there a head of 1-3 digits
+# followed by exact groups of three. (NFKC has already made no-break and thin spaces ordinary ones.)
+_TIGHT = r"\d+(?:[,.']\d+)*"
+_NUMBER = re.compile(rf"[{MINUS}]?{_TIGHT}")
+_NUMBER_SPACED = re.compile(rf"[{MINUS}]?(?:(?<!\d)\d{{1,3}}(?: \d{{3}}(?!\d))+(?:[,.]\d+)?|{_TIGHT})")
 
 
 def _parse_number(token: str, decimal_comma: bool) -> Decimal | None:
@@ -83,7 +88,8 @@ def extract_number(text: str, language: str = "eng_Latn") -> Decimal | None:
     """The last number written in ``text``, or None."""
     text = ascii_digits(text)
     decimal_comma = language.split("_")[0] in DECIMAL_COMMA
-    matches = [m.group(0).rstrip(".,' ") for m in _NUMBER.finditer(text)]
+    pattern = _NUMBER_SPACED if decimal_comma else _NUMBER
+    matches = [m.group(0).rstrip(".,' ") for m in pattern.finditer(text)]
     for token in reversed(matches):
         value = _parse_number(token, decimal_comma)
         if value is not None:
