@@ -27,6 +27,16 @@ os.environ.pop("POLYGLOT_BENCHMARKS", None)
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 
+def import_reference(module: str):
+    """A reference implementation (lm-eval) for a cross-check: skipped where it is not installed, except
+    in CI's reference environment (POLYGLOT_REQUIRE_LM_EVAL=1), where a missing one is a failure."""
+    if os.environ.get("POLYGLOT_REQUIRE_LM_EVAL") == "1":
+        import importlib
+
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     from evaluator.tiny_model import build_tiny_model
