@@ -14,35 +14,30 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="Polyglot Leaderboard web app")
-    p.add_argument("--data-dir", default=None, help="data folder (default: $POLYGLOT_DATA_DIR or ./data/store)")
-    p.add_argument("--host", default=os.environ.get("POLYGLOT_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("POLYGLOT_PORT", "7860")))
+    from evaluator.settings import SETTINGS
+
+    # Flags of the settings table (evaluator.settings): unset flags leave the environment or default.
+    for s in SETTINGS:
+        if s.flag:
+            p.add_argument(s.flag, dest=s.name, type=s.parse, default=None,
+                           help=f"{s.help} (default: ${s.env} or {s.default!r})")
     p.add_argument("--no-worker", action="store_true", help="do not evaluate in this process (use evaluator.worker)")
     p.add_argument("--allow-local-models", action="store_true", help="accept absolute local folder paths as models")
-    p.add_argument("--max-params-b", type=float, default=None, help="largest model accepted, in billions of parameters")
-    p.add_argument("--suite", default=None, help="suite evaluated for new submissions (default: polyglot; tasks whose data cannot be obtained are skipped)")
-    p.add_argument("--tick", type=float, default=None, help="seconds between scheduler ticks")
-    p.add_argument("--lease", type=float, default=None, help="seconds before a silent worker's request is reclaimed")
     p.add_argument("--device", default="auto", help="device of the in-app worker")
-    p.add_argument("--store", default=None,
-                   help="results store: a folder URL or fsspec URL such as s3://bucket/prefix (default: $POLYGLOT_STORE or DATA_DIR/results)")
-    p.add_argument("--queue", default=None, help="queue URL (default: $POLYGLOT_QUEUE or the data folder's SQLite file)")
-    p.add_argument("--dispatch", default=None, help="local (default: a child process per evaluation) or a Ray cluster: "
-                   "ray:auto, ray://HEAD:10001 (default: $POLYGLOT_DISPATCH)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from evaluator.settings import setting
     from evaluator.store import resolve_data_dir
     from submissions.settings import Settings
 
     settings = Settings(data_dir=resolve_data_dir(args.data_dir), allow_local_models=args.allow_local_models,
                         run_worker=not args.no_worker, worker_device=args.device)
-    for name in ("max_params_b", "suite", "tick", "lease", "queue", "dispatch", "store"):
-        value = getattr(args, name)
-        if value is not None:
-            setattr(settings, {"tick": "tick_s", "lease": "lease_s", "queue": "queue_url", "store": "store_url"}.get(name, name), value)
+    for name in ("max_params_b", "suite", "tick_s", "lease_s", "queue_url", "dispatch", "store_url"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
 
     from explorer.context import AppContext
     from explorer.ui import build_ui
@@ -60,7 +55,7 @@ def main(argv=None) -> None:
           f"results in {ctx.store.runs.url}; {where}", flush=True)
     try:
         demo.queue(default_concurrency_limit=8).launch(
-            server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=False,
+            server_name=args.host or setting("host"), server_port=args.port or setting("port"), share=False, show_error=True, quiet=False,
             allowed_paths=[str(ctx.exports)], css=None,
         )
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 from .cards import DATA_DIR, TaskCard
 from .items import Item
 from .loaders import get_loader
+from .settings import setting
 
 REPO_DIR = DATA_DIR.parent
 
@@ -19,7 +20,7 @@ class DataUnavailable(RuntimeError):
 def benchmark_roots(extra: list[str | Path] | None = None) -> list[Path]:
     """Folders holding benchmarks in their published layout: flags first, then $POLYGLOT_BENCHMARKS."""
     roots = [Path(p) for p in (extra or [])]
-    env = os.environ.get("POLYGLOT_BENCHMARKS", "")
+    env = setting("benchmarks")
     roots += [Path(p) for p in env.split(os.pathsep) if p]
     return roots
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import EngineOptions
+from .settings import setting
 from .store import StoreLayout, resolve_data_dir
 
 # Bytes per parameter of the weights; "auto" loads bf16/fp16 checkpoints as they are on a GPU.
@@ -287,16 +288,16 @@ def _first_line(exc: BaseException) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m evaluator.dispatch", description="Dispatch queued evaluations on Ray")
-    p.add_argument("--ray", default=os.environ.get("POLYGLOT_DISPATCH") or "ray:auto",
+    p.add_argument("--ray", default=setting("dispatch") if setting("dispatch") != "local" else "ray:auto",
                    help="ray:auto, ray://HEAD:10001 or ray:HOST:PORT (default: $POLYGLOT_DISPATCH or ray:auto)")
     p.add_argument("--data-dir", default=None, help="data folder every node reaches (default: $POLYGLOT_DATA_DIR)")
     p.add_argument("--queue", default=None, help="queue URL every node reaches (default: $POLYGLOT_QUEUE or the data "
                    "folder's SQLite file)")
     p.add_argument("--store", default=None, help="results store every node reaches (default: $POLYGLOT_STORE or "
                    "DATA_DIR/results); e.g. s3://bucket/prefix")
-    p.add_argument("--lease", type=float, default=float(os.environ.get("POLYGLOT_LEASE_S", "120")))
+    p.add_argument("--lease", type=float, default=setting("lease_s"))
     p.add_argument("--device", default="auto", help="torch device inside each task (auto: the GPUs Ray gave it)")
-    p.add_argument("--gpu-memory-gb", type=float, default=float(os.environ.get("POLYGLOT_GPU_MEMORY_GB", "80")),
+    p.add_argument("--gpu-memory-gb", type=float, default=setting("gpu_memory_gb"),
                    help="memory of one GPU of the cluster, to size requests")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between reconciliations")
     p.add_argument("--max-in-flight", type=int, default=64)

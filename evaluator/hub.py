@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
-HUB_TIMEOUT_S = float(os.environ.get("POLYGLOT_HUB_TIMEOUT", "8"))
+from .settings import setting
+
+HUB_TIMEOUT_S = setting("hub_timeout_s")
 
 # Only these files are fetched for a model: configuration, tokenizer and safetensors weights.
 # Pickled weights (*.bin, *.pt, *.pth, *.ckpt, *.pkl) are never downloaded: loading them runs code.
@@ -71,7 +72,7 @@ def hub_errors(repo_id: str, revision: str | None = None, kind: str = "model"):
 
 
 def hf_token() -> str | None:
-    return os.environ.get("HF_TOKEN") or None
+    return setting("hf_token")
 
 
 def resolve_revision(repo_id: str, revision: str | None, kind: str = "model", token: str | None = None) -> str:

@@ -13,11 +13,11 @@ import hashlib
 import os
 from pathlib import Path
 
-DEFAULT_DATA_DIR = Path("data") / "store"
-
 
 def resolve_data_dir(value: str | os.PathLike | None = None) -> Path:
-    raw = value or os.environ.get("POLYGLOT_DATA_DIR") or DEFAULT_DATA_DIR
+    from .settings import setting
+
+    raw = value or setting("data_dir")
     return Path(raw).expanduser().resolve()
 
 

@@ -30,6 +30,7 @@ from .hub import HubError
 from .model import ModelLoadError, quiet_transformers
 from .run_store import AlreadyPublished, RunStore, StoreError
 from .runner import ModelOutputError, RunRequest, run_evaluation
+from .settings import setting
 from .store import StoreLayout, resolve_data_dir
 
 
@@ -209,7 +210,7 @@ def main(argv=None) -> int:
     p.add_argument("--store", default=None,
                    help="results store: a folder URL or any fsspec URL, e.g. s3://bucket/prefix "
                         "(default: $POLYGLOT_STORE or DATA_DIR/results)")
-    p.add_argument("--lease", type=float, default=float(os.environ.get("POLYGLOT_LEASE_S", "120")),
+    p.add_argument("--lease", type=float, default=setting("lease_s"),
                    help="seconds a claim stays valid without a heartbeat")
     p.add_argument("--device", default="auto")
     p.add_argument("--worker-id", default=None)

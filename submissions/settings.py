@@ -2,50 +2,48 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluator.cards import DATA_DIR
+from evaluator.settings import setting
 
 from .policy import Policy, read_list
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
+def _from_table(name: str):
+    """A field whose default is read from the settings table (evaluator.settings) when Settings is made."""
+    return field(default_factory=lambda: setting(name))
 
 
 @dataclass
 class Settings:
     data_dir: Path
     allow_local_models: bool = False
-    max_params_b: float = field(default_factory=lambda: _env_float("POLYGLOT_MAX_PARAMS_B", 100.0))
-    suite: str = field(default_factory=lambda: os.environ.get("POLYGLOT_SUITE", "polyglot"))
-    lease_s: float = field(default_factory=lambda: _env_float("POLYGLOT_LEASE_S", 120.0))
-    tick_s: float = field(default_factory=lambda: _env_float("POLYGLOT_TICK_S", 10.0))
+    max_params_b: float = _from_table("max_params_b")
+    suite: str = _from_table("suite")
+    lease_s: float = _from_table("lease_s")
+    tick_s: float = _from_table("tick_s")
     # Where runs are published and read: empty for <data_dir>/results, else a folder or fsspec URL.
-    store_url: str = field(default_factory=lambda: os.environ.get("POLYGLOT_STORE", ""))
+    store_url: str = _from_table("store_url")
     run_worker: bool = True
     worker_device: str = "auto"
-    rate_per_user: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_USER", 5)))
-    rate_per_client: int = field(default_factory=lambda: int(_env_float("POLYGLOT_RATE_PER_CLIENT", 20)))
-    rate_window_days: float = field(default_factory=lambda: _env_float("POLYGLOT_RATE_WINDOW_DAYS", 7))
+    rate_per_user: int = _from_table("rate_per_user")
+    rate_per_client: int = _from_table("rate_per_client")
+    rate_window_days: float = _from_table("rate_window_days")
     # Where the queue lives: None is the data folder's SQLite file; postgresql://... to share it.
-    queue_url: str | None = field(default_factory=lambda: os.environ.get("POLYGLOT_QUEUE") or None)
+    queue_url: str | None = _from_table("queue_url")
     # Who runs evaluations: "local" (a child process per request, in the app) or a Ray cluster
     # ("ray://HEAD:10001", "ray:auto"); see evaluator.dispatch.
-    dispatch: str = field(default_factory=lambda: os.environ.get("POLYGLOT_DISPATCH") or "local")
+    dispatch: str = _from_table("dispatch")
     # On a Hugging Face Space (SPACE_ID is set there) submitting needs a Hub login.
-    require_login: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
+    require_login: bool = _from_table("require_login")
 
     def policy(self) -> Policy:
         """Opt-outs from data/opt_out.txt and <data_dir>/opt_out.txt; admins from <data_dir>/admins.txt
         and $POLYGLOT_ADMINS (comma-separated Hub user names). Re-read on every submission."""
         admins = read_list(Path(self.data_dir) / "admins.txt")
-        admins |= {a.strip().lower() for a in os.environ.get("POLYGLOT_ADMINS", "").split(",") if a.strip()}
+        admins |= {a.strip().lower() for a in setting("admins").split(",") if a.strip()}
         return Policy(
             per_user=self.rate_per_user, per_client=self.rate_per_client, window_days=self.rate_window_days,
             require_login=self.require_login,
