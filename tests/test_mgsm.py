@@ -15,8 +15,8 @@ import os
 import random
 
 import pytest
-
 from conftest import BENCHMARKS
+
 from evaluator.cards import get_card
 from evaluator.datasets import data_folder, load_items
 from evaluator.kinds import short_answer
