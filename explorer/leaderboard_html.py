@@ -23,7 +23,7 @@ CSS = """
 #lb-wrap .lb th, #lb-wrap .lb td { padding: 6px 8px; border-bottom: 1px solid var(--border-color-primary, #e5e5e5);
   text-align: right; white-space: nowrap; }
 #lb-wrap .lb th { position: sticky; top: 0; background: var(--background-fill-secondary, #f7f7f7); cursor: help;
-  word-break: keep-all; }
+  white-space: normal; word-break: keep-all; overflow-wrap: normal; min-width: 3.5em; vertical-align: bottom; }
 #lb-wrap .lb td.model, #lb-wrap .lb th.model, #lb-wrap .lb td.text, #lb-wrap .lb th.text { text-align: left; }
 #lb-wrap .lb td.model { max-width: 28em; overflow: hidden; text-overflow: ellipsis; }
 #lb-wrap .lb tr.reference td { font-style: italic; background: var(--background-fill-secondary, #f4f4f8); }
@@ -34,7 +34,8 @@ CSS = """
 #lb-wrap .lb-empty { padding: 12px; }
 @media (max-width: 640px) {
   #lb-wrap .lb .wide { display: none; }
-  #lb-wrap .lb td.model { max-width: 52vw; }
+  #lb-wrap .lb td.model { max-width: 38vw; white-space: normal; overflow-wrap: anywhere; }
+  #lb-wrap .lb .badge { display: inline-block; margin: 2px 0 0; }
   #lb-wrap .lb th, #lb-wrap .lb td { padding: 5px 4px; font-size: 13px; }
 }
 </style>
@@ -88,7 +89,7 @@ def render(table: LeaderboardTable, columns: list[str] | None = None, merged: bo
     tasks = table.headers if "per-task scores" in shown else []
     rank_tip = ("1 + the number of rows whose 95% interval lies entirely above this one; only rows covering "
                 "every task of the set are ranked" + ("" if merged else ", each source apart"))
-    cols = [("rank", "rank" if merged else "rank (in source)", rank_tip, "", _rank)]
+    cols = [("rank", "rank", rank_tip, "", _rank)]
     cols.append(("model", "model", "model; ⚠ marks a run that skipped tasks", "model", _model))
     spec = [
         ("source", "source", "evaluated here, reported in a paper or imported", "text", lambda r: _e(r["source"])),

@@ -12,7 +12,7 @@ from .downloads_ui import download_row
 from .filter_bar import filters_from_values
 from .url_state import TABLE_URL_JS, from_query, table_spec_from_query
 
-AUTO = ("Automatic: the set the most models can be compared on", "")
+AUTO = ("Automatic: the set most models can be compared on", "")
 SORT_CHOICES = [("rank", "rank"), ("average", "average"), ("coverage", "coverage"), ("model", "model"),
                 ("languages", "languages"), ("parity gap", "parity gap"), ("params", "params"), ("date", "date")]
 

@@ -55,3 +55,19 @@ def write_starter_runs(data_dir: Path) -> Path:
     write_run(results, PARTIAL_MODEL, {t: {lang: 0.9 for lang in LANGUAGES} for t in STARTER[:2]},
               skipped={t: SKIP_REASON for t in STARTER[2:]})
     return results
+
+
+def queue_finished_partial_run(data_dir: Path) -> str:
+    """A FINISHED request in the data folder's queue whose run is the partial model's."""
+    from evaluator.store import StoreLayout
+    from workqueue import open_queue
+
+    queue = open_queue(StoreLayout(data_dir).queue_db)
+    try:
+        req, _ = queue.add(model_id=PARTIAL_MODEL, revision="main", sha="r1" * 20, precision="float32", source="hub",
+                           suite="starter", tasks=STARTER)
+        claimed = queue.claim("fixture")
+        queue.finish(claimed.id, "fixture", PARTIAL_MODEL.split("/")[-1])
+        return req.id
+    finally:
+        queue.close()
