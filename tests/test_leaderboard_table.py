@@ -181,3 +181,10 @@ def test_queue_status_says_how_many_tasks_were_skipped_and_why():
     status, reason = status_text("FINISHED", {"tasks": 5, "skipped": {f"t{i}": "offline" for i in range(10)}})
     assert status == "FINISHED — 5 of 15 tasks; 10 skipped" and reason.startswith("skipped t0, t1") and "offline" in reason
     assert status_text("FINISHED", {"tasks": 5, "skipped": {}}) == ("FINISHED", "")
+
+
+def test_messages_never_show_html_entities():
+    from explorer.formatting import escape_markdown
+
+    text = escape_markdown("Revision 'main' of <org/x> & co")
+    assert "&#x27;" not in text and "'main'" in text and "&lt;org/x&gt;" in text and "&amp;" in text
