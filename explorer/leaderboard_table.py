@@ -171,14 +171,19 @@ def default_set(per_task: pd.DataFrame, sets: list[BenchmarkSet], targets: dict 
     if not sets:
         return None
     covered = per_task[_covered(per_task, tuple(per_task["task"].unique()), targets)]
-    grid = pd.crosstab([covered[c] for c in ENTRY], covered["task"]).astype(bool) if len(covered) else pd.DataFrame()
-    evaluated = np.array([k[3] == "evaluated" for k in grid.index]) if len(grid) else np.array([], bool)
+    # entry x task grid of covered cells, built from integer codes (this runs on every uncached view).
+    entry_codes, entries = pd.factorize(pd.MultiIndex.from_frame(covered[ENTRY].fillna("")))
+    task_codes, task_ids = pd.factorize(covered["task"])
+    grid = np.zeros((len(entries), len(task_ids)), bool)
+    grid[entry_codes, task_codes] = True
+    column = {t: i for i, t in enumerate(task_ids)}
+    evaluated = np.array([k[3] == "evaluated" for k in entries], bool)
     best, best_key = sets[0], None
     for s in sets:
-        if len(grid) and set(s.tasks) <= set(grid.columns):
-            complete = grid[list(s.tasks)].all(axis=1).to_numpy()
+        if all(t in column for t in s.tasks):
+            complete = grid[:, [column[t] for t in s.tasks]].all(axis=1)
         else:
-            complete = np.zeros(len(grid), bool)
+            complete = np.zeros(len(entries), bool)
         key = (bool((complete & evaluated).any()), int(complete.sum()) * len(s.tasks), len(s.tasks))
         if best_key is None or key > best_key:
             best, best_key = s, key
@@ -198,9 +203,12 @@ def compute_table(per_task: pd.DataFrame, bench: BenchmarkSet, *, targets: dict 
     per = per_task[per_task["task"].isin(tasks)].copy()
     per["covered"] = _covered(per, bench.tasks, targets)
     wide = per.groupby(ENTRY + ["task"], dropna=False)["score"].first().unstack("task").reindex(columns=tasks)
-    cov = per[per["covered"]].assign(se2=lambda d: d["se"] ** 2, has_se=lambda d: d["se"].notna())
-    g = cov.groupby(ENTRY, dropna=False)
-    summary = g.agg(n_covered=("task", "nunique"), mean=("score", "mean"), parity_gap=("gap", "mean"),
+    cov = per[per["covered"]].drop_duplicates(ENTRY + ["task"])
+    cov = cov.assign(se2=cov["se"].astype(float) ** 2, has_se=cov["se"].notna().astype(int),
+                     date=pd.to_datetime(cov["date"], utc=True, errors="coerce"),
+                     score=cov["score"].astype(float), gap=cov["gap"].astype(float))
+    g = cov.groupby(ENTRY, dropna=False)  # built-in aggregations only: they stay vectorised
+    summary = g.agg(n_covered=("task", "size"), mean=("score", "mean"), parity_gap=("gap", "mean"),
                     date=("date", "max"), se2=("se2", "sum"), with_se=("has_se", "sum"))
     table = wide.join(summary, how="left").reset_index()
     if entries is not None and len(entries):
