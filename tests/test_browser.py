@@ -151,6 +151,15 @@ def test_default_view_ranks_only_comparable_rows_with_per_task_columns(tmp_path,
         page.get_by_role("tab", name="Queue").click()
         expect(page.locator("#queue-table")).to_contain_text("FINISHED — 2 of 5 tasks; 3 skipped", timeout=30_000)
 
+    # The API answers with the table the page shows.
+    client = app.client()
+    rows = {r["model"]: r for r in client.predict("", "", "", api_name="/leaderboard_table")}
+    assert rows[FULL_MODEL]["rank"] == 1 and rows[FULL_MODEL]["benchmark"] == "suite:starter"
+    assert rows[PARTIAL_MODEL]["rank"] is None and rows[PARTIAL_MODEL]["coverage"] == "2/5 tasks"
+    xcopa = {r["model"]: r for r in client.predict("", "", "", benchmark="task:xcopa", sort="average",
+                                                    api_name="/leaderboard_table")}
+    assert xcopa["Human"]["status"] == "reference" and xcopa["Human"]["rank"] is None
+
     with chromium_page(390, 844) as page:
         page.goto(app.url, wait_until="domcontentloaded")
         row = page.locator("#leaderboard-table tr", has_text=FULL_MODEL)
