@@ -23,7 +23,8 @@ CSS = """
 #lb-wrap .lb th, #lb-wrap .lb td { padding: 6px 8px; border-bottom: 1px solid var(--border-color-primary, #e5e5e5);
   text-align: right; white-space: nowrap; }
 #lb-wrap .lb th { position: sticky; top: 0; background: var(--background-fill-secondary, #f7f7f7); cursor: help;
-  white-space: normal; word-break: keep-all; overflow-wrap: normal; min-width: 3.5em; vertical-align: bottom; }
+  white-space: normal; word-break: keep-all; overflow-wrap: normal; min-width: 3.5em; vertical-align: bottom;
+  font-variant: normal; font-feature-settings: normal; text-transform: none; }
 #lb-wrap .lb td.model, #lb-wrap .lb th.model, #lb-wrap .lb td.text, #lb-wrap .lb th.text { text-align: left; }
 #lb-wrap .lb td.model { max-width: 28em; overflow: hidden; text-overflow: ellipsis; }
 #lb-wrap .lb tr.reference td { font-style: italic; background: var(--background-fill-secondary, #f4f4f8); }

@@ -10,6 +10,7 @@ from . import leaderboard_html, views
 from . import leaderboard_table as LT
 from .downloads_ui import download_row
 from .filter_bar import filters_from_values
+from .formatting import escape_markdown
 from .url_state import TABLE_URL_JS, from_query, table_spec_from_query
 
 AUTO = ("Automatic: the set most models can be compared on", "")
@@ -71,7 +72,9 @@ def build(ctx, bar) -> dict:
         def refresh(*values):
             *filter_values, b, m, s, e, cols = values
             lb = table_for(store, filter_values, b, m, s, e)
-            text = lb.summary() if b else f"Benchmark set chosen automatically: **{lb.benchmark.title}**. {lb.summary()}"
+            # The summary may quote the search text: shown as text, never as Markdown.
+            said = escape_markdown(lb.summary())
+            text = said if b else f"Benchmark set chosen automatically: **{escape_markdown(lb.benchmark.title)}**. {said}"
             if store.loading:
                 text = f"{store.status()} {text}"
             sorts = SORT_CHOICES + [(f"score: {h.name}", h.task) for h in lb.headers]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
-
 from browser import chromium_page
 from conftest import ARTIFACTS
 from leaderboard_fixture import FULL_MODEL, PARTIAL_MODEL, queue_finished_partial_run, write_starter_runs
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -145,8 +144,12 @@ def test_default_view_ranks_only_comparable_rows_with_per_task_columns(tmp_path,
         human = table.locator("tr", has_text="Human")
         expect(human.locator("td").first).to_have_text("ref", timeout=30_000)  # a reference line, never ranked
         assert "set=task%3Axcopa" in page.url
-        page.goto(page.url, wait_until="domcontentloaded")  # the link restores the set
+        _pick(page, "leaderboard-sort", "model")
+        expect(table.locator("tbody tr").first).to_contain_text("bloom", timeout=30_000)  # one sort key, by name
+        assert "sort=model" in page.url
+        page.goto(page.url, wait_until="domcontentloaded")  # the link restores the set and the sort
         expect(table.locator("tr", has_text="Human").locator("td").first).to_have_text("ref", timeout=60_000)
+        expect(table.locator("tbody tr").first).to_contain_text("bloom")
 
         page.get_by_role("tab", name="Queue").click()
         expect(page.locator("#queue-table")).to_contain_text("FINISHED — 2 of 5 tasks; 3 skipped", timeout=30_000)
