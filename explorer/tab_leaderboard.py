@@ -74,7 +74,9 @@ def build(ctx, bar) -> dict:
             lb = table_for(store, filter_values, b, m, s, e)
             # The summary may quote the search text: shown as text, never as Markdown.
             said = escape_markdown(lb.summary())
-            text = said if b else f"Benchmark set chosen automatically: **{escape_markdown(lb.benchmark.title)}**. {said}"
+            chosen = not b and lb.benchmark.id
+            text = f"Benchmark set chosen automatically: **{escape_markdown(lb.benchmark.title)}**. {said}" if chosen \
+                else said
             if store.loading:
                 text = f"{store.status()} {text}"
             sorts = SORT_CHOICES + [(f"score: {h.name}", h.task) for h in lb.headers]
