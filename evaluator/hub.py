@@ -23,9 +23,10 @@ class HubUnreachable(HubError):
     pass
 
 
+# Used for model submissions and for task data alike: what it means for the request (rejected, or
+# a task skipped) is said by the caller.
 UNREACHABLE_MESSAGE = (
-    "The Hugging Face Hub cannot be reached ({detail}). Check the network connection or try again "
-    "later; nothing was queued."
+    "The Hugging Face Hub cannot be reached ({detail}). Check the network connection or try again later."
 )
 
 

@@ -95,7 +95,8 @@ def prepare_items(req: RunRequest) -> tuple[list[TaskCard], dict[str, list], dic
         except (DataUnavailable, HubError, FileNotFoundError) as exc:
             if not req.skip_unavailable:
                 raise
-            skipped[task] = str(exc)
+            # The reason a person reads in the Queue and on the leaderboard row: the task's data could not be had.
+            skipped[task] = f"data unavailable: {exc}"
             continue
         cards.append(card)
         items[task] = got

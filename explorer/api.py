@@ -7,6 +7,7 @@ import json
 import gradio as gr
 import pandas as pd
 
+from . import leaderboard_table as leaderboard_table_module
 from . import views
 
 
@@ -45,10 +46,21 @@ def register(ctx) -> None:
         return out
 
     def leaderboard_table(task: str = "", language: str = "", source: str = "", category: str = "*", kind: str = "",
-                          tier: str = "", script: str = "", family: str = "") -> list[dict]:
-        """Leaderboard rows: rank with ties, mean with 95% interval, per-task scores, languages, parity gap."""
+                          tier: str = "", script: str = "", family: str = "", benchmark: str = "",
+                          merge_sources: bool = False, sort: str = "", include_empty: bool = False) -> list[dict]:
+        """The leaderboard's rows, as the page shows them, for one benchmark set (benchmark: suite:<id> or
+        task:<id>; empty: the set the most models can be compared on). Per row: rank (null unless the row
+        covers the whole set; within its source unless merge_sources), status (ranked, partial, reference,
+        no results), average with 95% interval, coverage, per-task scores, languages, parity gap, flag
+        (skipped tasks). The task filter narrows the sets offered."""
         f = _filters(task, language, source, category, "", kind, tier, script, family)
-        return _records(views.leaderboard(store, f))
+        spec = leaderboard_table_module.TableSpec(benchmark=benchmark or "", merge_sources=bool(merge_sources),
+                                                  sort=sort or "", include_empty=bool(include_empty))
+        try:
+            table = leaderboard_table_module.leaderboard_table(store, f, spec)
+        except leaderboard_table_module.TableError as exc:
+            raise gr.Error(str(exc)) from None
+        return _records(table.rows.assign(benchmark=table.benchmark.id))
 
     def model_results(model_id: str) -> dict:
         """Per-language and per-category scores of one model."""

@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from . import views as V
+from .leaderboard_table import TableSpec, leaderboard_table
 from .store import ResultStore
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,9 @@ def time_views(store: ResultStore, n: int = 30, seed: int = 0) -> list[dict]:
     cats = V.filter_options(store)["categories"][1:] or ["*"]
     cases = {
         "leaderboard": lambda: V.leaderboard(store),
+        "leaderboard table (default set)": lambda: leaderboard_table(store),
+        "leaderboard table, 5 languages": lambda: leaderboard_table(store, V.Filters(languages=rng.sample(langs, min(5, len(langs))))),
+        "leaderboard table, one task, merged": lambda: leaderboard_table(store, spec=TableSpec(benchmark=f"task:{rng.choice(tasks)}", merge_sources=True)),
         "leaderboard, 5 languages": lambda: V.leaderboard(store, V.Filters(languages=rng.sample(langs, min(5, len(langs))))),
         "leaderboard, resource tier": lambda: V.leaderboard(store, V.Filters(tiers=[rng.choice(["high", "mid", "low", "extremely low"])])),
         "leaderboard, family": lambda: V.leaderboard(store, V.Filters(families=["Indo-European"])),
@@ -133,7 +137,7 @@ def _peak_rss_mb(pid: int) -> float | None:
 def _entries(data_dir: Path) -> int:
     store = ResultStore(data_dir, persistent=False)
     try:
-        return len(V.leaderboard(store))
+        return len(leaderboard_table(store).rows)
     finally:
         store.close()
 

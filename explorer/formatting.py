@@ -7,12 +7,14 @@ import re
 
 import pandas as pd
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# "<" and ">" are left to html.escape; quotes stay as they are (harmless in text, and an entity such as
+# &#x27; would show as such once its "#" is backslash-escaped).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 
 def escape_markdown(text: str) -> str:
     """Text shown inside Markdown cells: HTML-escaped and Markdown syntax neutralised."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def model_cell(name: str, url: str | None) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import lru_cache
+import re
+from functools import cache
 from pathlib import Path
 
 from evaluator.cards import DATA_DIR
@@ -113,7 +114,7 @@ def _same_metric_as_card(row: dict) -> dict:
     return row
 
 
-@lru_cache(maxsize=None)
+@cache
 def reported_models(folder: Path = REPORTED_DIR) -> dict[str, dict]:
     """Reported model name -> {hub_id, params_b, note}."""
     with (folder / "models.csv").open(encoding="utf-8") as f:
@@ -124,3 +125,16 @@ def reported_models(folder: Path = REPORTED_DIR) -> dict[str, dict]:
 def cultural_study(folder: Path = REPORTED_DIR) -> tuple[str, list[dict]]:
     """The human-rated cultural-nuance translation study (0-3 scale); shown as a reference table."""
     return read_cited_csv(folder / "be_my_cheese_headline.csv")
+
+
+# Reported rows that are not models to rank: human performance and translate-test baselines
+# (a pipeline through English, not a multilingual model). The shipped CSVs mark them only in the
+# name ("Human", "... (Translate test)"); a ``reference`` note in models.csv marks any other.
+_REFERENCE_NAME = re.compile(r"^human\b|translate[- ]test", re.IGNORECASE)
+
+
+def is_reference(name: str) -> bool:
+    if not isinstance(name, str):
+        return False
+    note = (reported_models().get(name) or {}).get("note") or ""
+    return bool(_REFERENCE_NAME.search(name)) or note.lower().startswith("reference")

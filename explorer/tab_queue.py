@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import gradio as gr
@@ -26,23 +27,51 @@ def runs_on(r) -> str:
     return f"{r.node} · GPUs {r.gpu_ids}" if r.gpu_ids else f"{r.node} · CPU"
 
 
-def queue_rows(queue) -> list[dict]:
+def skipped_of_runs(store, run_ids) -> dict[str, dict]:
+    """run id -> {"tasks": n evaluated, "skipped": {task: why}} from the runs' provenance."""
+    ids = [i for i in run_ids if i]
+    if store is None or not ids:
+        return {}
+    runs = store.query("SELECT run_id, info FROM runs WHERE run_id IN (SELECT unnest(?))", [ids])
+    out = {}
+    for run_id, info in runs.itertuples(index=False):
+        d = json.loads(info or "{}")
+        out[run_id] = {"tasks": len(d.get("tasks") or {}), "skipped": d.get("skipped_tasks") or {}}
+    return out
+
+
+def status_text(status: str, run: dict | None) -> tuple[str, str]:
+    """The status shown and the skip reasons: "FINISHED — 2 of 5 tasks; 3 skipped" when tasks were skipped."""
+    if status != "FINISHED" or not run or not run["skipped"]:
+        return status, ""
+    done, skipped = run["tasks"], run["skipped"]
+    by_reason: dict[str, list[str]] = {}
+    for task, why in skipped.items():
+        by_reason.setdefault(str(why), []).append(task)
+    why = "; ".join(f"{', '.join(tasks)}: {reason}" for reason, tasks in by_reason.items())
+    return f"FINISHED — {done} of {done + len(skipped)} tasks; {len(skipped)} skipped", f"skipped {why}"
+
+
+def queue_rows(queue, store=None) -> list[dict]:
     rows = []
-    for r in queue.list():
+    requests = queue.list()
+    runs = skipped_of_runs(store, [r.run_id for r in requests if r.status == "FINISHED"])
+    for r in requests:
+        status, skipped = status_text(r.status, runs.get(r.run_id))
         progress = f"{r.done}/{r.total}" if r.total else ""
         if r.total:
             progress += f" ({100 * r.done / r.total:.0f}%)"
         rows.append({
-            "status": r.status, "model": r.model_id, "precision": r.precision, "commit": r.sha[:12],
+            "status": status, "model": r.model_id, "precision": r.precision, "commit": r.sha[:12],
             "progress": progress, "ETA": seconds_to_text(r.eta_s) if r.status == "RUNNING" else "", "runs on": runs_on(r),
             "submitted": _when(r.submitted_at), "started": _when(r.started_at), "finished": _when(r.finished_at),
-            "reason": r.error or "", "request": r.id,
+            "reason": r.error or skipped, "request": r.id,
         })
     return rows
 
 
-def queue_table(queue) -> pd.DataFrame:
-    return pd.DataFrame(queue_rows(queue), columns=COLUMNS)
+def queue_table(queue, store=None) -> pd.DataFrame:
+    return pd.DataFrame(queue_rows(queue, store), columns=COLUMNS)
 
 
 def build(ctx) -> dict:
@@ -56,8 +85,8 @@ def build(ctx) -> dict:
         timer = gr.Timer(5.0)
 
         def refresh():
-            df = queue_table(ctx.queue)
-            by = df["status"].value_counts().to_dict() if len(df) else {}
+            df = queue_table(ctx.queue, ctx.store)
+            by = df["status"].str.split(" ").str[0].value_counts().to_dict() if len(df) else {}
             text = " · ".join(f"**{s}** {by.get(s, 0)}" for s in ("PENDING", "RUNNING", "FINISHED", "FAILED"))
             bad = ctx.store.problems()
             return text, df, gr.update(value=bad, visible=len(bad) > 0)

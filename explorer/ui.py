@@ -30,12 +30,14 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
         lb["tab"].select(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
         ex["tab"].select(ex_update, ex_inputs, ex_outputs, api_visibility="private")
 
+        lb_load, lb_load_outputs = lb["load"]
+
         def on_load(request: gr.Request):
             if not ctx.store.loading:
                 ctx.store.refresh()
-            return filter_bar.load_from_url(ctx.store, request)
+            return filter_bar.load_from_url(ctx.store, request) + lb_load(request)
 
-        loaded = demo.load(on_load, None, bar.inputs, api_visibility="private")
+        loaded = demo.load(on_load, None, bar.inputs + lb_load_outputs, api_visibility="private")
         loaded.then(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
         for fn, outputs in (lb["choices"], ex["choices"]):
             demo.load(fn, None, outputs, api_visibility="private")

@@ -63,3 +63,32 @@ URL_JS = """
   window.history.replaceState(null, "", url.toString());
 }
 """ % (str(FILTER_ORDER).replace("'", '"'))
+
+
+# The leaderboard's own choices (benchmark set, sort, merged sources) travel in the URL too.
+TABLE_KEYS = ["set", "sort", "merge"]
+
+
+def table_spec_from_query(extra: dict[str, str], include_empty: bool = False):
+    """The leaderboard's TableSpec from the parameters ``from_query`` left over."""
+    from .leaderboard_table import TableSpec
+
+    return TableSpec(benchmark=extra.get("set", "")[:200], sort=extra.get("sort", "")[:200],
+                     merge_sources=extra.get("merge", "") in ("1", "true", "yes"), include_empty=include_empty)
+
+
+def table_spec_to_query(spec) -> dict[str, str]:
+    return {"set": spec.benchmark, "sort": spec.sort if spec.sort != "rank" else "", "merge": "1" if spec.merge_sources else ""}
+
+
+# Runs in the browser when the leaderboard's set, sort or merge choice changes.
+TABLE_URL_JS = """
+(set, sort, merge) => {
+  const url = new URL(window.location.href);
+  const values = {set: set || "", sort: (sort && sort !== "rank") ? sort : "", merge: merge ? "1" : ""};
+  for (const [key, text] of Object.entries(values)) {
+    if (text) { url.searchParams.set(key, text); } else { url.searchParams.delete(key); }
+  }
+  window.history.replaceState(null, "", url.toString());
+}
+"""

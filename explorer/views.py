@@ -523,7 +523,12 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "n_separate_continuations": t.get("n_separate_continuations"),
                 "languages": len(t.get("languages", [])),
                 "data": (t.get("dataset") or {}).get("origin", ""), "finished_at": r.finished_at, "device": r.device,
+                "skipped": "",
             })
+        for task, why in (info.get("skipped_tasks") or {}).items():
+            rows.append({"run_id": r.run_id, "revision": r.revision, "precision": r.precision, "task": task,
+                         "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "finished_at": r.finished_at,
+                         "skipped": str(why)})
     if not rows:
         return store.query(
             "SELECT DISTINCT task, task_version, citation FROM scores WHERE model = ? AND source = 'reported'", [model])

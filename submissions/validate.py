@@ -160,6 +160,11 @@ def _params_from_info(info) -> int | None:
     return int(total) if total else None
 
 
+def _rejection(err: Exception) -> str:
+    text = str(err)
+    return f"{text} Nothing was queued." if isinstance(err, HubUnreachable) else text
+
+
 def validate_hub_model(model_id: str, revision: str | None, precision: str, client: HubClient | None = None,
                        max_params_b: float = 100.0) -> ValidModel:
     model_id = check_model_id(model_id)
@@ -171,7 +176,7 @@ def validate_hub_model(model_id: str, revision: str | None, precision: str, clie
     except Rejected:
         raise
     except Exception as exc:  # noqa: BLE001 - translated into one clear message
-        raise Rejected(str(explain_hub_error(exc, model_id, revision))) from exc
+        raise Rejected(_rejection(explain_hub_error(exc, model_id, revision))) from exc
     if getattr(info, "disabled", False):
         raise Rejected(f"{model_id} is disabled on the Hub.")
     sha = getattr(info, "sha", None)
@@ -189,7 +194,7 @@ def validate_hub_model(model_id: str, revision: str | None, precision: str, clie
     except Exception as exc:  # noqa: BLE001
         err = explain_hub_error(exc, model_id, sha)
         if isinstance(err, HubUnreachable) or "gated" in str(err):
-            raise Rejected(str(err)) from exc
+            raise Rejected(_rejection(err)) from exc
         raise Rejected(f"config.json could not be read: {err}") from exc
     check_config(config)
     params = _params_from_info(info)

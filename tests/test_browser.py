@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
-
 from browser import chromium_page
 from conftest import ARTIFACTS
+from leaderboard_fixture import FULL_MODEL, PARTIAL_MODEL, queue_finished_partial_run, write_starter_runs
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +17,7 @@ def test_leaderboard_submit_and_queue_in_a_real_browser(tmp_path, tiny_model_dir
     with chromium_page() as page:
         page.goto(app.url, wait_until="domcontentloaded")
         table = page.locator("#leaderboard-table")
-        expect(table).to_contain_text("xglm-7.5B", timeout=60_000)  # reported figures are listed
-        expect(table).to_contain_text("reported")
+        expect(table).to_contain_text("reported", timeout=60_000)  # reported figures are listed
         page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
 
         page.get_by_role("tab", name="Submit").click()
@@ -119,3 +118,59 @@ def test_model_names_with_markup_render_as_text(tmp_path, tiny_model_dir, start_
         expect(page.locator("#queue-table")).to_contain_text("<img src=x onerror", timeout=30_000)  # shown as text
         assert page.evaluate("() => window.__pwned === undefined")
         assert page.locator("#queue-table img").count() == 0
+
+
+def test_default_view_ranks_only_comparable_rows_with_per_task_columns(tmp_path, start_app):
+    data = tmp_path / "store"
+    write_starter_runs(data)
+    queue_finished_partial_run(data)
+    app = start_app(data, "--no-worker")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium_page(1440, 900) as page:
+        page.goto(app.url, wait_until="domcontentloaded")
+        table = page.locator("#leaderboard-table")
+        expect(table).to_contain_text(FULL_MODEL, timeout=60_000)
+        expect(page.locator("#leaderboard-summary")).to_contain_text("Starter suite")
+        full, partial = table.locator("tr", has_text=FULL_MODEL), table.locator("tr", has_text=PARTIAL_MODEL)
+        expect(full.locator("td").first).to_have_text("1")
+        expect(partial.locator("td").first).to_have_text("—")  # 2 of 5 tasks: no rank, no average
+        expect(partial).to_contain_text("2/5 tasks")
+        expect(partial).to_contain_text("3 tasks skipped")
+        assert table.locator("td", has_text="reported").count() == 0  # no published figure covers the suite
+        header = table.locator("th", has_text="Starter MC")
+        expect(header).to_be_visible()
+        assert "metric: acc" in header.get_attribute("title")
+        assert table.locator("th", has_text="polyglot_mc").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "leaderboard-comparable.png"), full_page=True)
+
+        _pick(page, "leaderboard-set", "XCOPA")
+        human = table.locator("tr", has_text="Human")
+        expect(human.locator("td").first).to_have_text("ref", timeout=30_000)  # a reference line, never ranked
+        assert "set=task%3Axcopa" in page.url
+        _pick(page, "leaderboard-sort", "model")
+        expect(table.locator("tbody tr").first).to_contain_text("bloom", timeout=30_000)  # one sort key, by name
+        assert "sort=model" in page.url
+        page.goto(page.url, wait_until="domcontentloaded")  # the link restores the set and the sort
+        expect(table.locator("tr", has_text="Human").locator("td").first).to_have_text("ref", timeout=60_000)
+        expect(table.locator("tbody tr").first).to_contain_text("bloom")
+
+        page.get_by_role("tab", name="Queue").click()
+        expect(page.locator("#queue-table")).to_contain_text("FINISHED — 2 of 5 tasks; 3 skipped", timeout=30_000)
+
+    # The API answers with the table the page shows.
+    client = app.client()
+    rows = {r["model"]: r for r in client.predict("", "", "", api_name="/leaderboard_table")}
+    assert rows[FULL_MODEL]["rank"] == 1 and rows[FULL_MODEL]["benchmark"] == "suite:starter"
+    assert rows[PARTIAL_MODEL]["rank"] is None and rows[PARTIAL_MODEL]["coverage"] == "2/5 tasks"
+    xcopa = {r["model"]: r for r in client.predict("", "", "", benchmark="task:xcopa", sort="average",
+                                                    api_name="/leaderboard_table")}
+    assert xcopa["Human"]["status"] == "reference" and xcopa["Human"]["rank"] is None
+
+    with chromium_page(390, 844) as page:
+        page.goto(app.url, wait_until="domcontentloaded")
+        row = page.locator("#leaderboard-table tr", has_text=FULL_MODEL)
+        score = row.locator("td:visible", has_text="60.0").first
+        expect(score).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "leaderboard-390.png"))
+        box = score.bounding_box()
+        assert box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, box  # on the first screen
