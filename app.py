@@ -60,7 +60,7 @@ def main(argv=None) -> None:
           f"results in {ctx.store.runs.url}; {where}", flush=True)
     try:
         demo.queue(default_concurrency_limit=8).launch(
-            server_name=args.host, server_port=args.port, share=False, show_error=True, quiet=False,
+            server_name=args.host, server_port=args.port, share=False, show_error=False, quiet=False,
             allowed_paths=[str(ctx.exports)], css=None,
         )
     finally:

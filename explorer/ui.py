@@ -6,6 +6,7 @@ import gradio as gr
 
 from . import api, filter_bar, tab_about, tab_explore, tab_leaderboard, tab_queue, tab_submit
 from .context import AppContext
+from .errors import guard_blocks
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
@@ -41,4 +42,5 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             demo.load(fn, None, outputs, api_visibility="private")
         q_refresh, _, q_outputs = qu["refresh"]
         demo.load(q_refresh, None, q_outputs, api_visibility="private")
+    guard_blocks(demo)  # every handler: unexpected failures reach the caller as an error id only
     return demo

@@ -38,6 +38,10 @@ class Settings:
     # Who runs evaluations: "local" (a child process per request, in the app) or a Ray cluster
     # ("ray://HEAD:10001", "ray:auto"); see evaluator.dispatch.
     dispatch: str = field(default_factory=lambda: os.environ.get("POLYGLOT_DISPATCH") or "local")
+    # Downloads: the exports folder's size cap, and how many files are built at once per client and overall.
+    exports_max_mb: float = field(default_factory=lambda: _env_float("POLYGLOT_EXPORTS_MAX_MB", 2048))
+    downloads_per_client: int = field(default_factory=lambda: int(_env_float("POLYGLOT_DOWNLOADS_PER_CLIENT", 2)))
+    downloads_overall: int = field(default_factory=lambda: int(_env_float("POLYGLOT_DOWNLOADS_OVERALL", 2)))
     # On a Hugging Face Space (SPACE_ID is set there) submitting needs a Hub login.
     require_login: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
 
