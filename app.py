@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -30,6 +31,10 @@ def parse_args(argv=None):
     p.add_argument("--dispatch", default=None, help="local (default: a child process per evaluation) or a Ray cluster: "
                    "ray:auto, ray://HEAD:10001 (default: $POLYGLOT_DISPATCH)")
     return p.parse_args(argv)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv=None) -> None:
@@ -58,6 +63,9 @@ def main(argv=None) -> None:
              if scheduler.dispatcher is None else f"dispatching evaluations to Ray at {scheduler.ray_address}")
     print(f"Polyglot Leaderboard: data in {settings.data_dir}; queue {ctx.queue.where}; "
           f"results in {ctx.store.runs.url}; {where}", flush=True)
+    # SIGTERM (how services and containers are stopped) ends the app like Ctrl-C: the server closes
+    # and the clean-up below runs, removing the store's private database file when it has one.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.queue(default_concurrency_limit=8).launch(
             server_name=args.host, server_port=args.port, share=False, show_error=False, quiet=False,
@@ -65,6 +73,7 @@ def main(argv=None) -> None:
         )
     finally:
         scheduler.shutdown()
+        ctx.store.close()
 
 
 if __name__ == "__main__":

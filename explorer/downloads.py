@@ -83,8 +83,52 @@ WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {"csv": _write_csv, "
                                                             "json": _write_json}
 
 
-def write_table(df: pd.DataFrame, path: Path, fmt: str) -> None:
-    WRITERS[fmt](_plain(df), path)
+@dataclass(frozen=True)
+class Query:
+    """Rows DuckDB writes straight to the file (``COPY``): no Python objects on the way and the
+    interpreter lock released, so that a large download does not hold up other users' requests."""
+
+    cursor: object  # a DuckDB cursor of the results store
+    sql: str
+    params: tuple = ()
+
+
+_FORMULA_SQL = r"^[=+\-@\t\r]"
+_CONTROL_SQL = r"[\x00-\x08\x0b-\x1f\x7f\x{85}\x{2028}\x{2029}]"
+_COPY_OPTIONS = {"csv": "FORMAT csv, HEADER true", "parquet": "FORMAT parquet", "json": "FORMAT json, ARRAY true"}
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _export_expr(name: str, dtype: str, fmt: str) -> str:
+    """One column as the DataFrame path writes it: lists and structs as JSON text; in CSV, text
+    cells with formulas neutralised and control characters replaced."""
+    col = _quoted(name)
+    if dtype.endswith("]") or dtype.startswith(("STRUCT", "MAP")):
+        col = f"to_json({col})::VARCHAR"
+    elif dtype != "VARCHAR":
+        return col
+    if fmt == "csv":
+        col = (f"regexp_replace(CASE WHEN regexp_matches({col}, '{_FORMULA_SQL}') THEN '''' || {col} ELSE {col} END, "
+               f"'{_CONTROL_SQL}', '\ufffd', 'g')")
+    return f"{col} AS {_quoted(name)}"
+
+
+def copy_query(query: Query, path: Path, fmt: str) -> None:
+    cur = query.cursor
+    columns = cur.execute(f"DESCRIBE {query.sql}", list(query.params)).fetchall()
+    select = ", ".join(_export_expr(name, dtype, fmt) for name, dtype, *_ in columns)
+    target = str(path).replace("'", "''")
+    cur.execute(f"COPY (SELECT {select} FROM ({query.sql})) TO '{target}' ({_COPY_OPTIONS[fmt]})", list(query.params))
+
+
+def write_table(table: pd.DataFrame | Query, path: Path, fmt: str) -> None:
+    if isinstance(table, Query):
+        copy_query(table, path, fmt)
+    else:
+        WRITERS[fmt](_plain(table), path)
 
 
 @dataclass(frozen=True)
@@ -113,7 +157,8 @@ class Exports:
         digest = hashlib.sha256(repr((*key, fmt)).encode()).hexdigest()[:24]
         return self.folder / digest / f"{name}.{fmt}"
 
-    def file(self, key: tuple, name: str, fmt: str, make: Callable[[], pd.DataFrame], client: str | None = None) -> str:
+    def file(self, key: tuple, name: str, fmt: str, make: Callable[[], pd.DataFrame | Query],
+             client: str | None = None) -> str:
         """The file of ``make()`` in ``fmt``, built at most once per ``key`` (which must hold the store
         version). ``client`` (an address) is held to ``per_client`` builds at once; None is not counted."""
         if fmt not in WRITERS:
@@ -157,7 +202,7 @@ class Exports:
             pass
         return False
 
-    def _build(self, path: Path, fmt: str, make: Callable[[], pd.DataFrame]) -> None:
+    def _build(self, path: Path, fmt: str, make: Callable[[], pd.DataFrame | Query]) -> None:
         df = make()
         sub = path.parent
         sub.mkdir(exist_ok=True)

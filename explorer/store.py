@@ -476,13 +476,17 @@ class ResultStore:
                        WHEN params_b < 75 THEN '20-75B' ELSE '>75B' END AS size FROM models WHERE params_b IS NOT NULL""")
 
     # -- reading -------------------------------------------------------------------------
-    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+    def cursor(self):
+        """This thread's reading cursor (for statements that are not a table query, e.g. COPY)."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             with self._cache_lock:
                 cur = self._reader.cursor()
             self._local.cursor = cur
-        return cur.execute(sql, params or []).df()
+        return cur
+
+    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        return self.cursor().execute(sql, params or []).df()
 
     def cached(self, key: tuple, compute: Callable[[], pd.DataFrame]):
         """A view's result, reused until the store changes (keys hold the view name and its filters)."""

@@ -45,6 +45,23 @@ class Settings:
     # On a Hugging Face Space (SPACE_ID is set there) submitting needs a Hub login.
     require_login: bool = field(default_factory=lambda: bool(os.environ.get("SPACE_ID")))
 
+    # What "auto" precision means here, fixed when a request is queued so that "auto" and the precision
+    # it stands for are one evaluation: $POLYGLOT_AUTO_PRECISION, else what the evaluating device runs
+    # "auto" in (float32 on CPU; bfloat16 or float16 on GPUs, which Ray clusters are assumed to have).
+    auto_precision: str = field(default_factory=lambda: os.environ.get("POLYGLOT_AUTO_PRECISION", ""))
+
+    def resolved_precision(self, precision: str) -> str:
+        if precision != "auto":
+            return precision
+        if not self.auto_precision:
+            from evaluator.model import resolve_device, resolve_dtype
+
+            if self.dispatch.startswith("ray"):
+                self.auto_precision = "bfloat16"
+            else:
+                self.auto_precision = str(resolve_dtype("auto", resolve_device(self.worker_device))).split(".")[-1]
+        return self.auto_precision
+
     def policy(self) -> Policy:
         """Opt-outs from data/opt_out.txt and <data_dir>/opt_out.txt; admins from <data_dir>/admins.txt
         and $POLYGLOT_ADMINS (comma-separated Hub user names). Re-read on every submission."""
