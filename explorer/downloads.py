@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,14 @@ FORMATS = ("csv", "parquet", "json")
 MARKER = ".polyglot-export"
 _OURS = re.compile(r"^[0-9a-f]{24}$")
 _LEGACY = re.compile(r"^\d{9,11}-[0-9a-f]{12}$")  # folders of earlier versions of the app
+
+
+def _lower_priority() -> None:
+    """Nice the calling thread (Linux applies a thread id's priority to that thread alone)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 class DownloadBusy(RuntimeError):
@@ -88,7 +97,7 @@ class Query:
     """Rows DuckDB writes straight to the file (``COPY``): no Python objects on the way and the
     interpreter lock released, so that a large download does not hold up other users' requests."""
 
-    cursor: object  # a DuckDB cursor of the results store
+    connect: Callable[[], object]  # a DuckDB cursor for the thread that writes the file
     sql: str
     params: tuple = ()
 
@@ -117,7 +126,7 @@ def _export_expr(name: str, dtype: str, fmt: str) -> str:
 
 
 def copy_query(query: Query, path: Path, fmt: str) -> None:
-    cur = query.cursor
+    cur = query.connect()
     columns = cur.execute(f"DESCRIBE {query.sql}", list(query.params)).fetchall()
     select = ", ".join(_export_expr(name, dtype, fmt) for name, dtype, *_ in columns)
     target = str(path).replace("'", "''")
@@ -148,6 +157,8 @@ class Exports:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.limits = limits or ExportLimits()
         self._slots = threading.BoundedSemaphore(max(1, self.limits.overall))
+        self._pool = ThreadPoolExecutor(max(1, self.limits.overall), thread_name_prefix="export",
+                                        initializer=_lower_priority)
         self._lock = threading.Lock()
         self._clients: Counter = Counter()
         self._building: dict[str, threading.Lock] = {}
@@ -180,7 +191,8 @@ class Exports:
                 if not self._slots.acquire(timeout=self.limits.wait_s):
                     raise DownloadBusy("The server is preparing many downloads; try again in a minute.")
                 try:
-                    self._build(path, fmt, make)
+                    # Built on a thread of its own at a lower CPU priority: reading users come first.
+                    self._pool.submit(self._build, path, fmt, make).result()
                 finally:
                     self._slots.release()
         finally:

@@ -183,7 +183,7 @@ def build(ctx, bar) -> dict:
                 gr.Warning("Left out, cannot be read: " + "; ".join(left_out))
 
             # The columns of views.model_samples, written by DuckDB straight from the sample files.
-            rows = Query(store.cursor(), f"SELECT {SAMPLE_EXPORT_COLUMNS} FROM read_parquet(?, union_by_name=true) "
+            rows = Query(store.export_cursor, f"SELECT {SAMPLE_EXPORT_COLUMNS} FROM read_parquet(?, union_by_name=true) "
                                          "ORDER BY run_id, task, language, item_id, turn", (files,))
             try:
                 return download_file(ctx, "samples", (model_id,), fmt, lambda: rows, request)

@@ -10,7 +10,9 @@ from .errors import guard_blocks
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
-    with gr.Blocks(title="Polyglot Leaderboard") as demo:
+    # Gradio copies every file it serves into its own cache: drop copies a day old, hourly (the
+    # exports folder behind them is capped separately, see explorer.downloads).
+    with gr.Blocks(title="Polyglot Leaderboard", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("# Polyglot Leaderboard\nHow open LLMs behave across languages, categories of content and "
                     "the gaps between languages.")
         bar = filter_bar.build()
