@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -25,6 +26,10 @@ def parse_args(argv=None):
     p.add_argument("--allow-local-models", action="store_true", help="accept absolute local folder paths as models")
     p.add_argument("--device", default="auto", help="device of the in-app worker")
     return p.parse_args(argv)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv=None) -> None:
@@ -53,13 +58,17 @@ def main(argv=None) -> None:
              if scheduler.dispatcher is None else f"dispatching evaluations to Ray at {scheduler.ray_address}")
     print(f"Polyglot Leaderboard: data in {settings.data_dir}; queue {ctx.queue.where}; "
           f"results in {ctx.store.runs.url}; {where}", flush=True)
+    # SIGTERM (how services and containers are stopped) ends the app like Ctrl-C: the server closes
+    # and the clean-up below runs, removing the store's private database file when it has one.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         demo.queue(default_concurrency_limit=8).launch(
-            server_name=args.host or setting("host"), server_port=args.port or setting("port"), share=False, show_error=True, quiet=False,
+            server_name=args.host or setting("host"), server_port=args.port or setting("port"), share=False, show_error=False, quiet=False,
             allowed_paths=[str(ctx.exports)], css=None,
         )
     finally:
         scheduler.shutdown()
+        ctx.store.close()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Named API endpoints. Scores are fractions in [0, 1]; filters are comma-separated lists."""
+"""Named API endpoints. Scores are fractions in [0, 1]; filters are comma-separated lists.
+
+Every argument is checked against its spec in ``api_args.ARGS`` (see ``api_args.endpoint``) before
+an endpoint runs; unexpected failures reach the caller as a short message with an error id
+(``errors.guarded``)."""
 
 from __future__ import annotations
 
@@ -9,21 +13,29 @@ import pandas as pd
 
 from . import leaderboard_table as leaderboard_table_module
 from . import views
+from .api_args import endpoint
+from .errors import guarded
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """JSON-safe records: NaN becomes null, timestamps ISO strings, arrays lists."""
+    """JSON-safe records: NaN and infinities become null, timestamps ISO strings, arrays lists."""
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False)) if len(df) else []
 
 
-def _split(text: str | None) -> tuple:
-    return tuple(t.strip() for t in (text or "").split(",") if t.strip())
+def _filters(task=(), language=(), source=(), category="*", models=(), kind=(), tier=(), script=(), family=()) -> views.Filters:
+    return views.Filters(tasks=task, languages=language, sources=source, category=category or "*", models=models,
+                         kinds=kind, tiers=tier, scripts=script, families=family)
 
 
-def _filters(task="", language="", source="", category="*", models="", kind="", tier="", script="", family="") -> views.Filters:
-    return views.Filters(tasks=_split(task), languages=_split(language), sources=_split(source), category=category or "*",
-                         models=_split(models), kinds=_split(kind), tiers=_split(tier), scripts=_split(script),
-                         families=_split(family))
+def is_admin(ctx, profile) -> bool:
+    """An admin is a logged-in Hugging Face user listed in <data_dir>/admins.txt or $POLYGLOT_ADMINS."""
+    user = getattr(profile, "username", None) if profile is not None else None
+    return bool(user) and user.lower() in ctx.settings.policy().admins
+
+
+# Arguments whose spec differs from the one of the same name elsewhere.
+ALIASES = {"samples": {"task": "sample_task", "language": "sample_language", "category": "sample_category"},
+           "submit": {"model_id": "submitted_model"}}
 
 
 def register(ctx) -> None:
@@ -36,12 +48,17 @@ def register(ctx) -> None:
         user = getattr(profile, "username", None) if profile is not None else None
         return ctx.submissions.submit(model_id, revision, precision, submitter=user, client=client).as_dict()
 
-    def queue_status() -> list[dict]:
-        """Every request, newest first: status, progress (done/total), ETA in seconds, error."""
+    def queue_status(profile: gr.OAuthProfile | None = None) -> list[dict]:
+        """Every request, newest first: status, progress (done/total), ETA in seconds, error.
+        Which worker holds a request (claimed_by, host:pid) is shown to admins only."""
+        admin = is_admin(ctx, profile)
         out = []
         for r in ctx.queue.list():
             d = r.as_dict()
             d.pop("client", None)
+            if not admin:
+                d.pop("claimed_by", None)
+                d.pop("dispatch_ref", None)
             out.append(d)
         return out
 
@@ -53,7 +70,7 @@ def register(ctx) -> None:
         covers the whole set; within its source unless merge_sources), status (ranked, partial, reference,
         no results), average with 95% interval, coverage, per-task scores, languages, parity gap, flag
         (skipped tasks). The task filter narrows the sets offered."""
-        f = _filters(task, language, source, category, "", kind, tier, script, family)
+        f = _filters(task, language, source, category, (), kind, tier, script, family)
         spec = leaderboard_table_module.TableSpec(benchmark=benchmark or "", merge_sources=bool(merge_sources),
                                                   sort=sort or "", include_empty=bool(include_empty))
         try:
@@ -104,4 +121,5 @@ def register(ctx) -> None:
 
     for fn in (submit, queue_status, leaderboard_table, model_results, per_language, language_difficulty, per_category,
                parity, compare, samples, store_problems):
-        gr.api(fn, api_name=fn.__name__)
+        checked = endpoint(fn, aliases=ALIASES.get(fn.__name__))
+        gr.api(guarded(checked), api_name=fn.__name__)

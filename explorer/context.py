@@ -11,6 +11,7 @@ from workqueue import Queue, open_queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
 
+from .downloads import ExportLimits, Exports
 from .store import ResultStore
 
 
@@ -21,6 +22,7 @@ class AppContext:
     queue: Queue
     submissions: Submissions
     exports: Path
+    downloads: Exports | None = None
 
     @classmethod
     def create(cls, settings: Settings, hub_client_factory=None) -> "AppContext":
@@ -32,5 +34,7 @@ class AppContext:
             r.model_id: r.params / 1e9 for r in queue.list(limit=100000) if r.params},
             runs=RunStore.for_data_dir(settings.data_dir, settings.store_url))
         exports = layout.root / "exports"
-        exports.mkdir(parents=True, exist_ok=True)
-        return cls(settings, store, queue, Submissions(queue, settings, **kwargs), exports)
+        downloads = Exports(exports, ExportLimits(max_bytes=int(settings.exports_max_mb * 1024**2),
+                                                  per_client=settings.downloads_per_client,
+                                                  overall=settings.downloads_overall))
+        return cls(settings, store, queue, Submissions(queue, settings, **kwargs), exports, downloads)

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import gradio as gr
 import pandas as pd
 
-from .downloads import export_table
+from .downloads import FORMATS, DownloadBusy
+
+
+def client_of(request) -> str | None:
+    return getattr(getattr(request, "client", None), "host", None) if request is not None else None
+
+
+def download_file(ctx, name: str, key: tuple, fmt: str, make: Callable[[], pd.DataFrame], request=None) -> str:
+    """The cached file of a table (keyed by ``key`` and the store version), or a clear refusal."""
+    try:
+        return ctx.downloads.file((name, ctx.store.version, *key), name, fmt, make, client=client_of(request))
+    except DownloadBusy as exc:
+        raise gr.Error(str(exc), title="Busy") from None
 
 
 def download_row(ctx, name: str, table_fn: Callable[..., pd.DataFrame], inputs: list, elem_id: str | None = None):
     with gr.Row():
-        fmt = gr.Radio(["csv", "parquet", "json"], value="csv", label="Format", scale=1, min_width=120)
+        fmt = gr.Radio(list(FORMATS), value="csv", label="Format", scale=1, min_width=120)
         button = gr.Button(f"Download {name.replace('_', ' ')}", size="sm", scale=1, elem_id=elem_id)
         file = gr.File(label="File", interactive=False, scale=2, height=80,
                        elem_id=f"{elem_id}-file" if elem_id else None)
 
     def prepare(fmt_value, *values):
-        return export_table(table_fn(*values), ctx.exports, name)[fmt_value]
+        # View tables are small: bounded overall only (the per-sample download is bounded per client too).
+        fmt_value = fmt_value if fmt_value in FORMATS else "csv"
+        return download_file(ctx, name, tuple(repr(v) for v in values), fmt_value, lambda: table_fn(*values))
 
     button.click(prepare, [fmt, *inputs], file, api_visibility="private")
     return file

@@ -17,9 +17,23 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
+# Text a Markdown renderer turns into a link by itself (GFM autolinks): a scheme, "www.", an e-mail
+# address. Escaping the punctuation that starts one keeps the text as it is, but plain.
+_AUTOLINK = re.compile(r"([:.@])")
+_HUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+
+
+def plain_text(text: str) -> str:
+    """Text shown in a Markdown cell exactly as written: no markup, no HTML, no automatic links."""
+    return _AUTOLINK.sub(r"\\\1", escape_markdown(text))
+
+
 def model_cell(name: str, url: str | None) -> str:
-    label = escape_markdown(name)
-    if isinstance(url, str) and re.fullmatch(r"https://huggingface\.co/[A-Za-z0-9._/-]+", url):
+    """A model's name, linked only to its own Hub page (https://huggingface.co/ORG/NAME); any
+    other name, whatever it looks like (a URL, www.…), is plain text."""
+    label = plain_text(name)
+    if isinstance(url, str) and url.startswith("https://huggingface.co/") \
+            and _HUB_REPO.fullmatch(url.removeprefix("https://huggingface.co/")):
         return f"[{label}]({url})"
     return label
 

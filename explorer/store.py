@@ -113,6 +113,7 @@ class ResultStore:
             # DuckDB reads the store's files through fsspec (its own httpfs extension is not needed).
             self._con.register_filesystem(self.runs.fs)
         self._reader = self._con.cursor()
+        self._export_con = None
         with self._write_lock:
             self._create_tables(include_reported)
             self._loaded = dict(self._wquery("SELECT name, signature FROM loaded_runs").itertuples(index=False))
@@ -476,13 +477,28 @@ class ResultStore:
                        WHEN params_b < 75 THEN '20-75B' ELSE '>75B' END AS size FROM models WHERE params_b IS NOT NULL""")
 
     # -- reading -------------------------------------------------------------------------
-    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+    def cursor(self):
+        """This thread's reading cursor (for statements that are not a table query, e.g. COPY)."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             with self._cache_lock:
                 cur = self._reader.cursor()
             self._local.cursor = cur
-        return cur.execute(sql, params or []).df()
+        return cur
+
+    def export_cursor(self):
+        """A cursor for writing downloads straight from the per-sample files: a database of its own,
+        one thread, so that a large download takes at most one core from the store's readers."""
+        with self._cache_lock:
+            if self._export_con is None:
+                self._export_con = duckdb.connect(config={"threads": 1, "memory_limit": "512MB",
+                                                          "preserve_insertion_order": True})
+                if not self.runs.local:
+                    self._export_con.register_filesystem(self.runs.fs)
+            return self._export_con.cursor()
+
+    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        return self.cursor().execute(sql, params or []).df()
 
     def cached(self, key: tuple, compute: Callable[[], pd.DataFrame]):
         """A view's result, reused until the store changes (keys hold the view name and its filters)."""
@@ -523,6 +539,8 @@ class ResultStore:
     def close(self) -> None:
         with self._write_lock:
             self._con.close()
+            if self._export_con is not None:
+                self._export_con.close()
         if self._private:
             for suffix in ("", ".wal"):
                 Path(str(self._db_path) + suffix).unlink(missing_ok=True)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import duckdb
 import gradio as gr
 import pandas as pd
 
 from . import figures, views
-from .downloads import export_table
-from .downloads_ui import download_row
+from .api_args import endpoint
+from .downloads import Query
+from .downloads_ui import download_file, download_row
 from .filter_bar import filters_from_values
 from .formatting import percent_columns
 
+SAMPLE_EXPORT_COLUMNS = ("run_id, model, revision, precision, task, task_version, language, category, item_id, turn, "
+                         "prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction, score, metric, "
+                         "truncated, details, created_at")
 SUBTABS = ["languages", "categories", "parity", "compare", "details"]
 
 
@@ -176,21 +181,25 @@ def build(ctx, bar) -> dict:
         for comp in (s_task, s_lang, s_cat, wrong, page):
             comp.change(show_samples, sample_inputs, [sample_table, page_info], api_visibility="private")
 
-        def download_samples(model_id: str, fmt: str = "csv"):
-            model_id = (model_id or "").strip()
-            try:
-                rows = views.model_samples(store, model_id)
-            except views.SamplesUnavailable as exc:
-                raise gr.Error(str(exc)) from None
-            left_out = views.sample_problems(store, model_id)
-            if rows.empty:
+        def download_samples(model_id: str, fmt: str = "csv", request: gr.Request = None):
+            """Every per-sample row of a model's runs as one CSV, Parquet or JSON file."""
+            files, unreadable = store.sample_files(model_id)
+            left_out = [reason for _, reason in unreadable]
+            if not files:
                 raise gr.Error("No readable per-sample rows for this model"
                                + (f": {'; '.join(left_out)}" if left_out else " (reported figures have none)."))
             if left_out:
                 gr.Warning("Left out, cannot be read: " + "; ".join(left_out))
-            return export_table(rows, ctx.exports, "samples")[fmt if fmt in ("csv", "parquet", "json") else "csv"]
 
-        dl_button.click(download_samples, [dl_model, dl_format], dl_file, api_name="download_samples")
+            # The columns of views.model_samples, written by DuckDB straight from the sample files.
+            rows = Query(store.export_cursor, f"SELECT {SAMPLE_EXPORT_COLUMNS} FROM read_parquet(?, union_by_name=true) "
+                                         "ORDER BY run_id, task, language, item_id, turn", (files,))
+            try:
+                return download_file(ctx, "samples", (model_id,), fmt, lambda: rows, request)
+            except duckdb.Error:
+                raise gr.Error(f"The per-sample rows of {model_id} cannot be read (a file is damaged).") from None
+
+        dl_button.click(endpoint(download_samples), [dl_model, dl_format], dl_file, api_name="download_samples")
 
         def load_choices():
             names = views.model_names(store)

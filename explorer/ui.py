@@ -6,10 +6,13 @@ import gradio as gr
 
 from . import api, filter_bar, tab_about, tab_explore, tab_leaderboard, tab_queue, tab_submit
 from .context import AppContext
+from .errors import guard_blocks
 
 
 def build_ui(ctx: AppContext) -> gr.Blocks:
-    with gr.Blocks(title="Polyglot Leaderboard") as demo:
+    # Gradio copies every file it serves into its own cache: drop copies a day old, hourly (the
+    # exports folder behind them is capped separately, see explorer.downloads).
+    with gr.Blocks(title="Polyglot Leaderboard", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("# Polyglot Leaderboard\nHow open LLMs behave across languages, categories of content and "
                     "the gaps between languages.")
         bar = filter_bar.build()
@@ -43,4 +46,5 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             demo.load(fn, None, outputs, api_visibility="private")
         q_refresh, _, q_outputs = qu["refresh"]
         demo.load(q_refresh, None, q_outputs, api_visibility="private")
+    guard_blocks(demo)  # every handler: unexpected failures reach the caller as an error id only
     return demo

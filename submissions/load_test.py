@@ -4,6 +4,7 @@
     python -m submissions.load_test --submissions 20 --reads 100
     python -m submissions.load_test --submissions 200 --duplicates 0 --reads 0 --per-client 20   # rate limit
     POLYGLOT_QUEUE=postgresql://... python -m submissions.load_test                              # on PostgreSQL
+    python -m submissions.load_test --downloads 8                # leaderboard latency while 8 downloads run
 
 It starts the app on localhost with a fresh data folder (local models allowed, no in-app worker,
 rate limits off unless ``--per-client N``), submits distinct tiny models plus duplicates of some of
@@ -12,6 +13,12 @@ answered, every distinct model was queued exactly once (or, with a per-client li
 them: ``queued_over_limit`` must be 0) and every duplicate refused, and prints p50/p95 latencies
 and errors. A PostgreSQL queue given in ``POLYGLOT_QUEUE`` must be empty. Bounded: every call has
 a time-out and the whole run a deadline.
+
+With ``--downloads N`` it measures instead what downloads do to everyone else: on a synthetic
+store with per-sample rows, the leaderboard's p95 latency alone, then while N concurrent
+``/download_samples`` calls (distinct models) run, then while the same N calls are repeated (served
+from the cache); with the seconds and bytes of each download call. Downloads refused as busy (the
+per-client and overall bounds) are counted, not errors.
 """
 
 from __future__ import annotations
@@ -62,11 +69,11 @@ def tiny_models(root: Path, n: int) -> list[Path]:
     return out
 
 
-def _start_app(data: Path, port: int, per_client: int = -1) -> subprocess.Popen:
+def _start_app(data: Path, port: int, per_client: int = -1, app_dir: Path = REPO_DIR) -> subprocess.Popen:
     env = {**os.environ, "POLYGLOT_RATE_PER_CLIENT": str(per_client), "POLYGLOT_RATE_PER_USER": "-1",
            "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "app.py", "--data-dir", str(data), "--port", str(port),
-                             "--allow-local-models", "--no-worker"], cwd=REPO_DIR, env=env,
+                             "--allow-local-models", "--no-worker"], cwd=app_dir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -163,6 +170,104 @@ def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _latencies(results: list[dict]) -> dict:
+    seconds = [r["seconds"] for r in results if r["ok"]]
+    return {"answered": len(seconds), "errors": sum(not r["ok"] for r in results),
+            "p50_ms": round(1000 * _percentile(seconds, 0.5), 1), "p95_ms": round(1000 * _percentile(seconds, 0.95), 1)}
+
+
+def _reads_during(url: str, work: list[tuple], reads: int, timeout: float) -> tuple[list[dict], list[dict]]:
+    """Leaderboard reads, one at a time like a user clicking, while ``work`` runs concurrently
+    (at least ``reads`` of them, and on until the work is done)."""
+    import threading
+
+    from gradio_client import Client
+
+    reader = Client(url, verbose=False)
+    out: list[dict] = []
+    done = threading.Event()
+
+    def background():
+        # The downloading clients run in a process of their own, like other users: their work
+        # must not slow this process's reads.
+        try:
+            if work:
+                from concurrent.futures import ProcessPoolExecutor
+                from multiprocessing import get_context
+
+                with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+                    out.extend(pool.submit(_fire, url, work, len(work), timeout).result())
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=background, daemon=True)
+    thread.start()
+    time.sleep(3.0 if work else 0)  # the downloading process has started and its calls are under way
+    read_res = []
+    while len(read_res) < reads or (not done.is_set() and len(read_res) < 50 * reads):
+        start = time.perf_counter()
+        try:
+            reader.submit("", "", "", api_name="/leaderboard_table").result(timeout=timeout)
+            read_res.append({"ok": True, "seconds": time.perf_counter() - start})
+        except Exception as exc:  # noqa: BLE001 - counted as an error, reported
+            read_res.append({"ok": False, "seconds": time.perf_counter() - start, "error": f"{type(exc).__name__}: {exc}"})
+    thread.join(timeout)
+    return read_res, out
+
+
+def run_downloads(downloads: int = 8, reads: int = 40, models: int = 20, languages: int = 60, tasks: int = 6,
+                  sample_items: int = 20, timeout: float = 300.0, app_dir: Path = REPO_DIR) -> dict:
+    """Leaderboard latency alone, during ``downloads`` concurrent per-sample downloads, and during
+    the same downloads repeated; seconds and bytes of each download call."""
+    from explorer.synthetic import generate
+
+    tmp = Path(tempfile.mkdtemp(prefix="polyglot-load-"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    app = None
+    try:
+        generate(tmp / "store", models=models, languages=languages, tasks=tasks, sample_models=downloads,
+                 items_per_language=50, sample_items=sample_items)
+        app = _start_app(tmp / "store", port, app_dir=app_dir)
+        _reads_during(url, [], 5, timeout)  # warm
+        alone, _ = _reads_during(url, [], reads, timeout)
+        work = [((f"synthetic-org/model-{i:04d}", "csv"), "/download_samples") for i in range(downloads)]
+        during, first = _reads_during(url, work, reads, timeout)
+        repeat_during, repeat = _reads_during(url, work, reads, timeout)
+        exports = tmp / "store" / "exports"
+
+        def calls(results):
+            ok = [r for r in results if r["ok"]]
+            sizes = [Path(_path_of(r["result"])).stat().st_size for r in ok]
+            busy = [r for r in results if not r["ok"] and ("busy" in r["error"].lower() or "being prepared" in r["error"])]
+            return {"answered": len(ok), "busy": len(busy), "errors": len(results) - len(ok) - len(busy),
+                    "max_s": round(max((r["seconds"] for r in ok), default=0.0), 2),
+                    "mean_s": round(sum(r["seconds"] for r in ok) / len(ok), 2) if ok else None,
+                    "mb_per_call": round(sum(sizes) / len(sizes) / 1e6, 2) if sizes else None}
+
+        written = sum(f.stat().st_size for f in exports.rglob("*") if f.is_file())
+        report = {"leaderboard_alone": _latencies(alone), "leaderboard_during_downloads": _latencies(during),
+                  "leaderboard_during_repeats": _latencies(repeat_during),
+                  "downloads": calls(first), "repeats": calls(repeat),
+                  "exports_mb_written": round(written / 1e6, 2), "concurrent_downloads": downloads,
+                  "first_errors": [r["error"] for r in first + repeat + during if not r["ok"]][:5]}
+        report["ok"] = (report["downloads"]["errors"] == 0 and report["repeats"]["errors"] == 0
+                        and report["leaderboard_during_downloads"]["errors"] == 0)
+        return report
+    finally:
+        if app is not None:
+            app.terminate()
+            try:
+                app.wait(20)
+            except subprocess.TimeoutExpired:
+                app.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _path_of(result) -> str:
+    return result["path"] if isinstance(result, dict) else result
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m submissions.load_test", description=__doc__.split("\n\n")[0])
     p.add_argument("--submissions", type=int, default=100)
@@ -171,7 +276,22 @@ def main(argv=None) -> int:
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per call")
     p.add_argument("--per-client", type=int, default=-1, help="per-address rate limit to enforce (default: off)")
+    p.add_argument("--downloads", type=int, default=0,
+                   help="measure leaderboard latency while this many concurrent downloads run (instead of submissions)")
+    p.add_argument("--models", type=int, default=20, help="models in the synthetic store (with --downloads)")
+    p.add_argument("--app-dir", type=Path, default=REPO_DIR, help="the checkout whose app.py is run")
     args = p.parse_args(argv)
+    if args.downloads:
+        report = run_downloads(args.downloads, reads=args.reads if args.reads != 1000 else 40, models=args.models,
+                               timeout=args.timeout * 3, app_dir=args.app_dir)
+        print(json.dumps(report, indent=2))
+        a, d, r = (report["leaderboard_alone"], report["leaderboard_during_downloads"],
+                   report["leaderboard_during_repeats"])
+        print(f"\nleaderboard p95: {a['p95_ms']} ms alone, {d['p95_ms']} ms during {args.downloads} downloads, "
+              f"{r['p95_ms']} ms during repeated downloads")
+        print(f"downloads: {report['downloads']}; repeated: {report['repeats']}")
+        print("OK" if report["ok"] else "FAILED")
+        return 0 if report["ok"] else 1
     report = run(args.submissions, args.duplicates, args.reads, args.concurrency, args.timeout, args.per_client)
     print(json.dumps(report, indent=2))
     s, r = report["submissions"], report["reads"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +37,29 @@ class Settings:
     # Who runs evaluations: "local" (a child process per request, in the app) or a Ray cluster
     # ("ray://HEAD:10001", "ray:auto"); see evaluator.dispatch.
     dispatch: str = _from_table("dispatch")
+    # Downloads: the exports folder's size cap, and how many files are built at once per client and overall.
+    exports_max_mb: float = _from_table("exports_max_mb")
+    downloads_per_client: int = _from_table("downloads_per_client")
+    downloads_overall: int = _from_table("downloads_overall")
     # On a Hugging Face Space (SPACE_ID is set there) submitting needs a Hub login.
     require_login: bool = _from_table("require_login")
+
+    # What "auto" precision means here, fixed when a request is queued so that "auto" and the precision
+    # it stands for are one evaluation: $POLYGLOT_AUTO_PRECISION, else what the evaluating device runs
+    # "auto" in (float32 on CPU; bfloat16 or float16 on GPUs, which Ray clusters are assumed to have).
+    auto_precision: str = _from_table("auto_precision")
+
+    def resolved_precision(self, precision: str) -> str:
+        if precision != "auto":
+            return precision
+        if not self.auto_precision:
+            # Decided without torch (the web app never imports it): a GPU is there when its device
+            # node is, as torch.cuda would find it; on a GPU, "auto" is bfloat16 (evaluator.model).
+            on_gpu = self.dispatch.startswith("ray") or (
+                self.worker_device != "cpu" and os.environ.get("CUDA_VISIBLE_DEVICES", "0") not in ("", "-1")
+                and Path("/dev/nvidiactl").exists())
+            self.auto_precision = "bfloat16" if on_gpu else "float32"
+        return self.auto_precision
 
     def policy(self) -> Policy:
         """Opt-outs from data/opt_out.txt and <data_dir>/opt_out.txt; admins from <data_dir>/admins.txt

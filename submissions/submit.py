@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from evaluator.cards import get_suite
 
-from .policy import client_key
+from .policy import client_key, deployment_secret, legacy_client_key
 from workqueue import LimitReached, Queue, Request
 from .settings import Settings
 from .validate import HubClient, Rejected, is_local_path, validate_hub_model, validate_local_model
@@ -35,6 +35,12 @@ class Submissions:
         self.queue = queue
         self.settings = settings
         self.hub_client_factory = hub_client_factory
+        self._secret: bytes | None = None
+
+    def client_key(self, address: str | None) -> str | None:
+        if address and self._secret is None:
+            self._secret = deployment_secret(self.settings.data_dir)
+        return client_key(address, self._secret) if address else None
 
     def submit(self, model_id, revision="main", precision="auto", submitter: str | None = None,
                client: str | None = None) -> SubmitResult:
@@ -42,7 +48,8 @@ class Submissions:
             if not isinstance(model_id, str):
                 raise Rejected("The model id must be text.")
             policy = self.settings.policy()
-            limits = policy.check(self.queue, model_id.strip(), submitter, client_key(client))
+            key = self.client_key(client)
+            limits = policy.check(self.queue, model_id.strip(), submitter, key, legacy_client_key(client))
             if is_local_path(model_id):
                 if not self.settings.allow_local_models:
                     raise Rejected("Local folders cannot be submitted here; give a Hugging Face model id (org/model).")
@@ -50,11 +57,12 @@ class Submissions:
             else:
                 valid = validate_hub_model(model_id, revision, precision, self.hub_client_factory(),
                                            self.settings.max_params_b)
+            valid.precision = self.settings.resolved_precision(valid.precision)  # duplicates compare what runs
             suite = get_suite(self.settings.suite)
             req, duplicate = self.queue.add(
                 model_id=valid.model_id, revision=valid.revision, sha=valid.sha, precision=valid.precision,
                 source=valid.source, suite=suite.id, tasks=list(suite.tasks), params=valid.params,
-                license=valid.license, submitter=submitter, client=client_key(client), limits=limits,
+                license=valid.license, submitter=submitter, client=key, limits=limits,
             )
         except LimitReached as exc:
             return SubmitResult("rejected", policy.limit_message(exc.limit))

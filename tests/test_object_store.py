@@ -114,13 +114,16 @@ def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_cha
     assert {"polyglot_mc"} & set(run_json["tasks"])
     sample = client.predict(rid, sorted(run_json["tasks"])[0], "", "", False, 1, 5, api_name="/samples")
     assert sample["total"] > 0  # per-sample rows read from the object store
+    # A download is written straight from the object store's sample files.
+    import pyarrow.parquet as pq
+
+    downloaded = pq.read_table(client.predict(str(tiny_model_dir), "parquet", api_name="/download_samples"))
+    assert downloaded.num_rows > 0 and set(downloaded.column("run_id").to_pylist()) == {rid}
     assert client.predict(api_name="/store_problems") == []
     assert not any(r["model"] == "synthetic-org/model-0000"
                    for r in client.predict("", "", "evaluated", api_name="/leaderboard_table"))
 
     # A second publish of the same run (an orphaned worker's copy, with other scores) is refused.
-    import pyarrow.parquet as pq
-
     before = {p: store.fs.cat_file(p) for p in store.fs.find(store.path(folder))}
     dup = tmp_path / "duplicate"
     store.fs.get(store.path(folder) + "/", str(dup), recursive=True)

@@ -102,8 +102,9 @@ class Queue:
                 existing = _to_request(row)
                 return existing, existing
             for lim in limits:
-                count = tx.one(f"SELECT COUNT(*) AS n FROM requests WHERE {lim.field}=? AND submitted_at >= ?",
-                               (lim.value, lim.since))["n"]
+                marks = ",".join("?" * len(lim.values))
+                count = tx.one(f"SELECT COUNT(*) AS n FROM requests WHERE {lim.field} IN ({marks}) AND submitted_at >= ?",
+                               (*lim.values, lim.since))["n"]
                 if count >= lim.max_count:
                     raise LimitReached(lim, count)
             req.submitted_at = self.backend.now(tx)

@@ -60,6 +60,11 @@ class Limit:
     value: str
     max_count: int
     since: float
+    also: tuple[str, ...] = ()  # earlier spellings of the same key whose requests count too
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return (self.value, *self.also)
 
     def __post_init__(self):
         if self.field not in LIMITED_FIELDS:
