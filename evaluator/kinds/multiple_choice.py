@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..encoding import encode_choice_group, truncate_left
+from ..encoding import encode_choice_group, move_trailing_space, truncate_left
 from ..loglikelihood import ChoiceGroup
 from ..metrics.multiple_choice import choice_lengths, score_choices
 from ..prompts import labels_for, render, template_for
@@ -22,9 +22,15 @@ def run(card, items, engine) -> list[dict]:
         context = render(template_for(card, "template", it.language), values)
         choice_tpl = template_for(card, "choice", it.language)
         continuations = [render(choice_tpl, {**values, "choice": c}) for c in it.choices]
-        ctx_ids, cont_ids = encode_choice_group(lm.tokenizer, lm.specials, context, continuations)
-        ctx_ids, cut = truncate_left(ctx_ids, [len(c) for c in cont_ids], lm.max_length, len(lm.specials.prefix))
-        groups.append(ChoiceGroup(ctx_ids, cont_ids))
+        # The trailing space of the context moves to each continuation, as in encode_choice_group.
+        texts = (context.rstrip(), tuple(move_trailing_space(context, c)[1] for c in continuations))
+        if lm.tokenizer is None:  # an endpoint scores the text itself
+            groups.append(ChoiceGroup([], [], *texts))
+            cut = False
+        else:
+            ctx_ids, cont_ids = encode_choice_group(lm.tokenizer, lm.specials, context, continuations)
+            ctx_ids, cut = truncate_left(ctx_ids, [len(c) for c in cont_ids], lm.max_length, len(lm.specials.prefix))
+            groups.append(ChoiceGroup(ctx_ids, cont_ids, *texts))
         prompts.append(context)
         conts.append(continuations)
         truncated.append(cut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..generation import GenRequest
 from ..metrics.exact_match import exact_match, extract_number, number_match
 from ..prompts import labels_for, render, template_for
-from .common import base_row, encode_prompt
+from .common import as_messages, base_row, encode_prompt
 
 
 def units(items) -> int:
@@ -33,7 +33,8 @@ def run(card, items, engine) -> list[dict]:
         ids, cut = encode_prompt(lm, prompt, card.max_new_tokens)
         prompts.append(prompt)
         truncated.append(cut)
-        requests.append(GenRequest(ids, card.stop_strings(it.language), card.max_new_tokens))
+        requests.append(GenRequest(ids, card.stop_strings(it.language), card.max_new_tokens, prompt=prompt,
+                                    messages=as_messages(card, prompt)))
     outputs = engine.generate(requests)
     rows = []
     for it, prompt, out, cut in zip(items, prompts, outputs, truncated):
