@@ -144,7 +144,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
         log(f"loading {req.model}")
         lm = load_model(req.model, req.revision, req.precision, req.device)
     run_id = req.run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    model_name = req.model_label or req.model
+    model_name = req.model_label or (lm.name if endpoint else req.model)
     previous = read_json(run_json_path(out)) if run_json_path(out).exists() else {}
     info = {
         "run_id": run_id,
