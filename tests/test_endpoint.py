@@ -50,7 +50,8 @@ def served_tiny(tiny_model_dir):
     log = open(tiny_model_dir.parent / "serve.log", "w")  # noqa: SIM115 - open for the server's lifetime
     proc = subprocess.Popen([str(exe), "serve", str(tiny_model_dir), "--host", "127.0.0.1", "--port", str(port),
                              "--device", "cpu", "--dtype", "float32"], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                            # One thread: a tiny model is ten times slower when the threads fight over two cores.
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", timeout=120, proc=proc)
         yield f"openai-compatible:http://127.0.0.1:{port}/v1", str(tiny_model_dir)
@@ -66,7 +67,7 @@ def served_tiny(tiny_model_dir):
 
 @pytest.mark.timeout(600)
 def test_served_generations_equal_local_greedy(served_tiny, tiny_lm, tmp_path, monkeypatch):
-    """Slow-ish (~1 min on 2 cores): a real server, three generation tasks, both backends."""
+    """A real server, three generation tasks (one multi-turn), both backends."""
     model, served_name = served_tiny
     monkeypatch.setenv("POLYGLOT_TEST_KEY", SECRET)
     local = _run(tmp_path / "local", str(tiny_lm.folder), GEN_TASKS, lm=tiny_lm)
@@ -204,3 +205,33 @@ def test_cli_runs_an_endpoint_model(tmp_path):
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["model"] == "stub" and info["model_source"] == "endpoint"
     assert info["endpoint"]["usage"]["requests"] == 1
+
+
+def test_admins_queue_endpoint_models_and_a_worker_evaluates_them(tmp_path, monkeypatch):
+    from evaluator.results import read_json, run_json_path
+    from evaluator.worker import process_one
+    from submissions.settings import Settings
+    from submissions.submit import Submissions
+    from workqueue import Queue
+
+    monkeypatch.setenv("POLYGLOT_ADMINS", "boss")
+    monkeypatch.setenv("POLYGLOT_TEST_KEY", SECRET)
+    settings = Settings(data_dir=tmp_path, suite="smoke")
+    queue = Queue(str(tmp_path / "queue.sqlite"))
+    subs = Submissions(queue, settings)
+    with StubServer() as stub:
+        assert subs.submit(f"openai-compatible:{stub.base_url}", submitter="boss").status == "rejected"
+        assert subs.submit_endpoint(stub.base_url, "stub", submitter="someone").status == "rejected"
+        assert "served model" in subs.submit_endpoint(stub.base_url, " ", submitter="boss").message
+        res = subs.submit_endpoint(stub.base_url, "stub", "POLYGLOT_TEST_KEY", submitter="Boss")
+        assert res.status == "queued", res.message
+        req = queue.get(res.request_id)
+        assert (req.source, req.revision, req.api_key_env) == ("endpoint", "stub", "POLYGLOT_TEST_KEY")
+        assert process_one(tmp_path, "w1", device="cpu", queue=queue, echo=False) == res.request_id
+    done = queue.get(res.request_id)
+    assert done.status == "FINISHED", done.error
+    info = read_json(run_json_path(next(tmp_path.rglob("run.json")).parent))
+    assert info["model"] == "stub" and set(info["tasks"]) == {"polyglot_mc", "polyglot_qa"}
+    assert "hidden states" in info["skipped_tasks"]["polyglot_alignment"]
+    assert stub.state.requests and all(q["headers"]["Authorization"] == f"Bearer {SECRET}" for q in stub.state.requests)
+    queue.close()
