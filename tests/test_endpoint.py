@@ -244,3 +244,13 @@ def test_admins_queue_endpoint_models_and_a_worker_evaluates_them(tmp_path, monk
     assert "hidden states" in info["skipped_tasks"]["polyglot_alignment"]
     assert stub.state.requests and all(q["headers"]["Authorization"] == f"Bearer {SECRET}" for q in stub.state.requests)
     queue.close()
+    # The explorer lists it next to evaluated models, with where it is served and what was skipped.
+    from explorer import views
+    from explorer.store import ResultStore
+
+    store = ResultStore(tmp_path, include_reported=False)
+    store.refresh()
+    prov = views.model_provenance(store, "stub")
+    assert set(prov["served_by"]) == {f"stub at {stub.base_url}"} and (prov["requests"] > 0).all()
+    skipped = prov[prov["skipped"] != ""]
+    assert list(skipped["task"]) == ["polyglot_alignment"] and "hidden states" in skipped["skipped"].iloc[0]
