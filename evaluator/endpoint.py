@@ -28,6 +28,10 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class EndpointError(RuntimeError):
     """The endpoint cannot be used (unreachable, refuses, answers malformed); the message says why."""
 
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the HTTP status of a refusal, when there was one
+
 
 class EndpointUnsupported(EndpointError):
     """The server lacks a capability a task needs (e.g. prompt logprobs); the task is skipped with this reason."""
@@ -154,8 +158,8 @@ class EndpointClient:
                 detail = r.text[:300].replace("\n", " ")
                 if r.status_code not in RETRY_STATUSES:
                     self._count(failures=1)
-                    err = EndpointUnsupported if r.status_code in (400, 404, 422, 501) else EndpointError
-                    raise err(f"{self.spec.base_url}{route} answered HTTP {r.status_code}: {detail}")
+                    raise EndpointError(f"{self.spec.base_url}{route} answered HTTP {r.status_code}: {detail}",
+                                        r.status_code)
                 last = f"HTTP {r.status_code}: {detail}"
                 after = r.headers.get("retry-after", "")
                 if after.replace(".", "", 1).isdigit():

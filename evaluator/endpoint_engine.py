@@ -112,7 +112,12 @@ class EndpointEngine(Engine):
         prompt = context + continuation
         body = {"model": self.spec.served_model, "prompt": prompt, "max_tokens": 1, "temperature": 0,
                 "echo": True, "logprobs": 1}
-        reply = self.client.post("/completions", body)
+        try:
+            reply = self.client.post("/completions", body)
+        except EndpointError as exc:
+            if exc.status in (400, 404, 422, 501):  # e.g. a hosted API that refuses echo with logprobs
+                raise EndpointUnsupported(f"the server refuses prompt logprobs (echo + logprobs): {exc}") from exc
+            raise
         try:
             lp = reply["choices"][0].get("logprobs") or {}
         except (KeyError, IndexError, TypeError, AttributeError):

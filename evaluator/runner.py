@@ -239,6 +239,9 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
             }
             endpoint_usage()
             write_json(run_json_path(out), {**info, "numerics_guard": engine.guard.as_dict() if engine.guard else None})
+        if not info["tasks"]:
+            raise EndpointUnsupported("no task of the request could be evaluated behind this endpoint: "
+                                      + "; ".join(f"{t}: {why}" for t, why in skipped.items()))
         info.update(
             status="finished",
             finished_at=utc_now().isoformat(),

@@ -254,3 +254,10 @@ def test_admins_queue_endpoint_models_and_a_worker_evaluates_them(tmp_path, monk
     assert set(prov["served_by"]) == {f"stub at {stub.base_url}"} and (prov["requests"] > 0).all()
     skipped = prov[prov["skipped"] != ""]
     assert list(skipped["task"]) == ["polyglot_alignment"] and "hidden states" in skipped["skipped"].iloc[0]
+
+
+def test_refused_echo_skips_multiple_choice_and_nothing_left_fails(tmp_path):
+    # The stub has no /v12 routes: every request is refused with 404.
+    with StubServer() as stub, pytest.raises(EndpointError, match="no task of the request could be evaluated") as err:
+        _run(tmp_path, f"openai-compatible:{stub.base_url}2", ["polyglot_mc"])
+    assert "refuses prompt logprobs" in str(err.value) and "HTTP 404" in str(err.value)
