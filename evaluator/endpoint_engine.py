@@ -46,7 +46,9 @@ class EndpointModel:
 
     @property
     def revision(self) -> str:
-        return f"endpoint:{self.spec.base_url}"
+        # What is served cannot be pinned to a commit; the served name and the URL stand for it (and
+        # keep rows of one served model from being reused for another).
+        return f"endpoint:{self.spec.served_model}@{self.spec.base_url}"
 
     @property
     def device(self) -> str:

@@ -173,6 +173,10 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
 
         engine = EndpointEngine(lm, cache, req.engine, on_progress=progress.advance)
         info["endpoint"] = endpoint.describe()
+        # A resumed run keeps what the interrupted attempts spent (this attempt's count is ``usage``).
+        before = previous.get("endpoint") or {}
+        if previous.get("status") == "running" and before.get("usage"):
+            info["endpoint"]["earlier_attempts"] = [*before.get("earlier_attempts", []), before["usage"]]
     else:
         engine = Engine(lm, cache, req.engine, on_progress=progress.advance)
 
@@ -260,5 +264,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
         if endpoint:
             endpoint_usage()
             engine.close()
+            if info["status"] == "running":  # stopped: what this attempt spent is kept for the resumed run
+                write_json(run_json_path(out), info)
         cache.close()
     return info

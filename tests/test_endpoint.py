@@ -180,6 +180,8 @@ def test_server_down_fails_clearly_and_the_run_resumes(tmp_path):
     n = info["tasks"]["polyglot_qa"]["n_items"]
     assert info["status"] == "finished"
     assert len(stub.state.requests) == n - 8 and info["engine_stats"]["cache_hits"] == 8
+    earlier = info["endpoint"]["earlier_attempts"]
+    assert len(earlier) == 2 and earlier[0]["failures"] >= 1 and earlier[1]["requests"] >= 8 + 2
 
 
 def test_bad_endpoint_settings_are_refused(tmp_path, monkeypatch):
