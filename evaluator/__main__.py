@@ -14,7 +14,8 @@ def _parse_args(argv):
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="evaluate a model on tasks and write results + per-sample rows")
-    run.add_argument("--model", required=True, help="local folder or Hugging Face model id")
+    run.add_argument("--model", required=True,
+                     help="local folder, Hugging Face model id, or openai-compatible:BASE_URL (a served model)")
     run.add_argument("--revision", default=None, help="branch, tag or commit sha (Hub models)")
     run.add_argument("--tasks", default=None, help="comma-separated task ids (default: the suite's tasks)")
     run.add_argument("--suite", default=None, help="suite id, e.g. starter or polyglot")
@@ -35,6 +36,12 @@ def _parse_args(argv):
     run.add_argument("--offline", action="store_true", help="never contact the Hub")
     run.add_argument("--skip-unavailable", action="store_true", help="skip tasks whose data is unavailable")
     run.add_argument("--quiet", action="store_true")
+    ep = run.add_argument_group("models behind an OpenAI-compatible endpoint (--model openai-compatible:BASE_URL)")
+    ep.add_argument("--served-model", default="", help="the model name the server serves")
+    ep.add_argument("--api-key-env", default="", help="name of the environment variable holding the API key")
+    ep.add_argument("--endpoint-concurrency", type=int, default=4, help="requests in flight at once")
+    ep.add_argument("--endpoint-timeout", type=float, default=120.0, help="seconds before a request is retried")
+    ep.add_argument("--endpoint-retries", type=int, default=5, help="retries on 429, 5xx, timeouts, refusals")
 
     publish = sub.add_parser("publish", help="publish a run folder to a results store (write-once)")
     publish.add_argument("folder", type=Path, help="a run folder written by `run` (run.json, scores.parquet, ...)")
@@ -88,6 +95,7 @@ def _cmd_run(args) -> int:
     from tqdm import tqdm
 
     from .cards import get_suite
+    from .endpoint import EndpointOptions
     from .engine import EngineOptions
     from .model import quiet_transformers
     from .runner import RunRequest, run_evaluation
@@ -115,6 +123,9 @@ def _cmd_run(args) -> int:
                              generation_backend=args.generation_backend),
         skip_unavailable=args.skip_unavailable,
         allow_hub=not args.offline,
+        endpoint=EndpointOptions(served_model=args.served_model, api_key_env=args.api_key_env,
+                                 concurrency=args.endpoint_concurrency, timeout_s=args.endpoint_timeout,
+                                 max_retries=args.endpoint_retries),
     )
     bar = None
 
@@ -171,13 +182,14 @@ def main(argv=None) -> int:
     except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
         from .cards import CardError
         from .datasets import DataUnavailable
+        from .endpoint import EndpointError
         from .hub import HubError
         from .model import ModelLoadError
         from .runner import ModelOutputError
         from .vllm_generation import VLLMUnavailable
 
         if isinstance(exc, (CardError, DataUnavailable, HubError, ModelLoadError, ModelOutputError, FileNotFoundError,
-                            VLLMUnavailable)):
+                            VLLMUnavailable, EndpointError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

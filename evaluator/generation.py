@@ -18,6 +18,9 @@ class GenRequest:
     temperature: float = 0.0  # 0: greedy
     top_p: float = 1.0
     seed: int = 0  # sampling seed (torch's generator is seeded with it before each batch)
+    # What an endpoint is sent instead of token ids: the prompt text, or the conversation for chat.
+    prompt: str = ""
+    messages: tuple = ()
 
     @property
     def sampling(self) -> tuple:

@@ -31,6 +31,9 @@ class ChoiceGroup:
 
     context: list[int]
     continuations: list[list[int]]
+    # The same as text, for endpoints (scored server-side; the ids are empty there).
+    context_text: str = ""
+    continuation_texts: tuple[str, ...] = ()
 
 
 @dataclass

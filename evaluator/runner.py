@@ -18,6 +18,7 @@ from .aggregate import aggregate_task
 from .cache import ResponseCache
 from .cards import TaskCard, get_card, get_suite
 from .datasets import DataUnavailable, benchmark_roots, data_folder, load_items
+from .endpoint import EndpointOptions, EndpointUnsupported, is_endpoint, parse_endpoint
 from .engine import Engine, EngineOptions
 from .hub import HubError
 from .kinds import kind_module
@@ -48,6 +49,7 @@ class RunRequest:
     model_label: str | None = None
     skip_unavailable: bool = False
     allow_hub: bool = True
+    endpoint: EndpointOptions | None = None  # for an ``openai-compatible:URL`` model
 
 
 class Progress:
@@ -136,13 +138,25 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
         raise DataUnavailable("no task of the request has data available: " + "; ".join(skipped.values()))
     for task, why in skipped.items():
         log(f"skipping {task}: {why}")
+    endpoint = None
+    if is_endpoint(req.model):
+        from .endpoint_engine import NO_HIDDEN_STATES, EndpointModel
+
+        endpoint = parse_endpoint(req.model, req.endpoint or EndpointOptions())
+        lm = EndpointModel(endpoint)
+        for card in [c for c in cards if c.kind == "alignment"]:
+            cards.remove(card)
+            skipped[card.id] = NO_HIDDEN_STATES
+        if not cards:
+            raise DataUnavailable("no task of the request can be evaluated behind an endpoint: "
+                                  + "; ".join(f"{t}: {why}" for t, why in skipped.items()))
     total = sum(kind_module(c.kind).units(items[c.id]) for c in cards)
     progress = Progress(total, listener)
     if lm is None:
         log(f"loading {req.model}")
         lm = load_model(req.model, req.revision, req.precision, req.device)
     run_id = req.run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    model_name = req.model_label or req.model
+    model_name = req.model_label or (lm.name if endpoint else req.model)
     previous = read_json(run_json_path(out)) if run_json_path(out).exists() else {}
     info = {
         "run_id": run_id,
@@ -163,9 +177,24 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
         "tasks": {},
         "skipped_tasks": skipped,
         "host": platform.node(),
+        "model_source": "endpoint" if endpoint else "weights",
     }
     cache = ResponseCache(req.cache_path)
-    engine = Engine(lm, cache, req.engine, on_progress=progress.advance)
+    if endpoint:
+        from .endpoint_engine import EndpointEngine
+
+        engine = EndpointEngine(lm, cache, req.engine, on_progress=progress.advance)
+        info["endpoint"] = endpoint.describe()
+        # A resumed run keeps what the interrupted attempts spent (this attempt's count is ``usage``).
+        before = previous.get("endpoint") or {}
+        if previous.get("status") == "running" and before.get("usage"):
+            info["endpoint"]["earlier_attempts"] = [*before.get("earlier_attempts", []), before["usage"]]
+    else:
+        engine = Engine(lm, cache, req.engine, on_progress=progress.advance)
+
+    def endpoint_usage() -> None:
+        if endpoint:
+            info["endpoint"]["usage"] = engine.client.usage.as_dict()
     all_scores: list[dict] = []
     reused = 0  # items whose rows an earlier, interrupted run of this request had already written
     common = {"run_id": run_id, "model": model_name, "revision": lm.revision, "precision": lm.dtype_name,
@@ -186,7 +215,15 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                 log(f"{card.id}: reusing {len(rows)} rows written earlier")
             else:
                 log(f"{card.id}: {len(task_items)} items")
-                rows = kind_module(card.kind).run(card, task_items, engine)
+                try:
+                    rows = kind_module(card.kind).run(card, task_items, engine)
+                except EndpointUnsupported as exc:
+                    # Never a silent zero: the task is left out of this run, with the server's reason.
+                    skipped[card.id] = str(exc)
+                    log(f"skipping {card.id}: {exc}")
+                    endpoint_usage()
+                    write_json(run_json_path(out), info)
+                    continue
                 _check_finite(card.id, rows)
                 now = utc_now()
                 for r in rows:
@@ -217,7 +254,11 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                 "seconds": round(time.monotonic() - t0, 3),
                 "signature": signature,
             }
+            endpoint_usage()
             write_json(run_json_path(out), {**info, "numerics_guard": engine.guard.as_dict() if engine.guard else None})
+        if not info["tasks"]:
+            raise EndpointUnsupported("no task of the request could be evaluated behind this endpoint: "
+                                      + "; ".join(f"{t}: {why}" for t, why in skipped.items()))
         info.update(
             status="finished",
             finished_at=utc_now().isoformat(),
@@ -228,9 +269,15 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                           "cache_hits": cache.hits, "cache_misses": cache.misses, "reused_items": reused},
             seconds=round(time.monotonic() - progress.started, 3),
         )
+        endpoint_usage()
         write_json(run_json_path(out), info)
         # Written last: its presence marks the run as complete for every reader.
         write_table(scores_path(out), all_scores, SCORE_SCHEMA)
     finally:
+        if endpoint:
+            endpoint_usage()
+            engine.close()
+            if info["status"] == "running":  # stopped: what this attempt spent is kept for the resumed run
+                write_json(run_json_path(out), info)
         cache.close()
     return info

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .cards import CardError
 from .datasets import DataUnavailable
+from .endpoint import EndpointError, EndpointOptions
 from .engine import EngineOptions, JobCancelled
 from .hub import HubError
 from .model import ModelLoadError, quiet_transformers
@@ -52,7 +53,7 @@ def explain_failure(exc: BaseException) -> tuple[str, str]:
         return f"the disk is full: results could not be written ({exc.filename or exc})", "evaluator"
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"the data folder is not writable: {exc}", "evaluator"
-    if isinstance(exc, (DataUnavailable, CardError, StoreError)):
+    if isinstance(exc, (DataUnavailable, CardError, StoreError, EndpointError)):
         return str(exc), "evaluator"
     return f"evaluator error: {type(exc).__name__}: {exc}"[:1000], "evaluator"
 
@@ -152,6 +153,8 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
             RunRequest(
                 model=req.model_id,
                 revision=req.sha if req.source == "hub" else None,
+                endpoint=EndpointOptions(served_model=req.revision, api_key_env=req.api_key_env or "")
+                if req.source == "endpoint" else None,
                 tasks=req.tasks,
                 suite=req.suite,
                 output=run_dir,

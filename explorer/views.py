@@ -506,14 +506,24 @@ def model_results(store, model: str) -> dict:
 
 
 def model_provenance(store, model: str) -> pd.DataFrame:
-    """Runs of a model: revision, precision, suite, engine, and per task its version, items and truncations."""
+    """Runs of a model: revision, precision, suite, engine, and per task its version, items and truncations;
+    for a model behind an endpoint, where it is served and the requests and tokens spent; skipped tasks
+    with their reasons."""
     runs = store.query("SELECT * FROM runs WHERE model = ? ORDER BY finished_at DESC", [model])
     rows = []
     for r in runs.itertuples():
         info = json.loads(r.info)
         guard = info.get("numerics_guard") or {}
+        endpoint = info.get("endpoint") or {}
+        usage = endpoint.get("usage") or {}
+        served = {"served_by": f"{endpoint.get('served_model')} at {endpoint.get('base_url')}" if endpoint else "",
+                  "requests": usage.get("requests"),
+                  "tokens": (usage.get("prompt_tokens") or 0) + (usage.get("completion_tokens") or 0) if usage else None}
+        for task, why in (info.get("skipped_tasks") or {}).items():
+            rows.append({"run_id": r.run_id, "revision": r.revision, "task": task, "skipped": why, **served})
         for task, t in (info.get("tasks") or {}).items():
             rows.append({
+                **served, "skipped": "",
                 "run_id": r.run_id, "revision": r.revision, "precision": r.precision, "dtype": r.dtype,
                 "scoring_path": guard.get("path", ""),
                 "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),

@@ -54,6 +54,11 @@ def main(argv=None) -> int:
     gpus.add_argument("request_id")
     gpus.add_argument("gpus")
     sub.add_parser("schema", help="create or upgrade the queue's schema and print its version")
+    ep = sub.add_parser("add-endpoint", help="queue a model behind an OpenAI-compatible endpoint")
+    ep.add_argument("base_url", help="e.g. http://host:8000/v1")
+    ep.add_argument("served_model", help="the model name the server serves")
+    ep.add_argument("--api-key-env", default="", help="environment variable holding the API key on the workers")
+    ep.add_argument("--suite", default=None, help="suite to evaluate (default: the deployment's)")
     args = p.parse_args(argv)
 
     layout = StoreLayout(resolve_data_dir(args.data_dir))
@@ -62,6 +67,22 @@ def main(argv=None) -> int:
 
 
 def _command(args, layout, queue) -> int:
+    if args.command == "add-endpoint":
+        from .settings import Settings
+        from .submit import Submissions
+
+        settings = Settings(data_dir=layout.root)
+        if args.suite:
+            settings.suite = args.suite
+        # The command line is the admins' own: it acts as the first admin (or as "admin" when none is named).
+        admin = next(iter(sorted(settings.policy().admins)), None)
+        if admin is None:
+            settings.policy = lambda base=settings.policy: _with_admin(base(), "admin")
+            admin = "admin"
+        res = Submissions(queue, settings).submit_endpoint(args.base_url, args.served_model, args.api_key_env,
+                                                           submitter=admin)
+        print(f"{res.status}: {res.message}")
+        return 0 if res.status == "queued" else 1
     if args.command == "list":
         for r in queue.list(status=args.status, limit=100000):
             reason = f"  [{r.error_kind}] {r.error[:100]}" if r.error else ""
@@ -109,3 +130,8 @@ def _command(args, layout, queue) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _with_admin(policy, name: str):
+    policy.admins = set(policy.admins) | {name}
+    return policy

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evaluator.cards import get_suite
+from evaluator.endpoint import EndpointError, EndpointOptions, is_endpoint, parse_endpoint
 
 from .policy import client_key, deployment_secret, legacy_client_key
 from workqueue import LimitReached, Queue, Request
@@ -47,6 +48,9 @@ class Submissions:
         try:
             if not isinstance(model_id, str):
                 raise Rejected("The model id must be text.")
+            if is_endpoint(model_id.strip()):
+                raise Rejected("Models behind endpoints are added by the leaderboard's admins; submit a Hugging Face "
+                               "model id (org/model).")
             policy = self.settings.policy()
             key = self.client_key(client)
             limits = policy.check(self.queue, model_id.strip(), submitter, key, legacy_client_key(client))
@@ -76,3 +80,25 @@ class Submissions:
             f"Queued {valid.model_id} at commit {valid.sha[:12]} ({valid.precision}{size}) as request {req.id}.",
             req.id,
         )
+
+    def submit_endpoint(self, base_url, served_model, api_key_env="", submitter: str | None = None) -> SubmitResult:
+        """An admin adds a model behind an OpenAI-compatible endpoint. The API key stays in the workers'
+        environment under ``api_key_env``; only that name is queued."""
+        policy = self.settings.policy()
+        if not submitter or submitter.lower() not in policy.admins:
+            return SubmitResult("rejected", "Only the leaderboard's admins (signed in) can add endpoint models.")
+        try:
+            spec = parse_endpoint(f"openai-compatible:{str(base_url or '').strip()}",
+                                  EndpointOptions(served_model=str(served_model or "").strip(),
+                                                  api_key_env=str(api_key_env or "").strip()))
+        except EndpointError as exc:
+            return SubmitResult("rejected", str(exc))
+        suite = get_suite(self.settings.suite)
+        model_id = f"openai-compatible:{spec.base_url}"
+        req, duplicate = self.queue.add(
+            model_id=model_id, revision=spec.served_model, sha=spec.served_model, precision="auto", source="endpoint",
+            suite=suite.id, tasks=list(suite.tasks), submitter=submitter, api_key_env=spec.options.api_key_env or None,
+        )
+        if duplicate is not None:
+            return SubmitResult("rejected", _describe(duplicate), duplicate.id)
+        return SubmitResult("queued", f"Queued {spec.served_model} at {spec.base_url} as request {req.id}.", req.id)

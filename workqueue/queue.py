@@ -79,7 +79,7 @@ class Queue:
     # -- submitting ----------------------------------------------------------------------
     def add(self, *, model_id: str, revision: str, sha: str, precision: str, source: str, suite: str,
             tasks: list[str], params: int | None = None, license: str | None = None,
-            submitter: str | None = None, client: str | None = None,
+            submitter: str | None = None, client: str | None = None, api_key_env: str | None = None,
             limits: tuple[Limit, ...] | list[Limit] = ()) -> tuple[Request, Request | None]:
         """Queue a request unless the same model, commit and precision is already there.
 
@@ -91,7 +91,7 @@ class Queue:
         req = Request(
             id=uuid.uuid4().hex[:12], model_id=model_id, revision=revision, sha=sha, precision=precision,
             source=source, suite=suite, tasks=list(tasks), status=PENDING, submitted_at=0.0, params=params,
-            license=license, submitter=submitter, client=client,
+            license=license, submitter=submitter, client=client, api_key_env=api_key_env,
         )
         with self.backend.transaction() as tx:
             self.backend.lock(tx, [f"model\0{model_id}\0{sha}\0{precision}"]

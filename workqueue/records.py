@@ -43,6 +43,9 @@ class Request:
     node: str | None = None  # where the current attempt runs (host name or cluster node)
     gpu_ids: str | None = None  # the accelerators it was given ("0,1"; "" for none)
     dispatch_ref: str | None = None  # the cluster's handle of the current attempt (e.g. a Ray task id)
+    # A model behind an endpoint (source "endpoint"): the environment variable holding its API key on the
+    # workers; the key itself never enters the queue.
+    api_key_env: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -63,6 +63,9 @@ MIGRATIONS = (
         "CREATE INDEX IF NOT EXISTS requests_client ON requests(client, submitted_at)",
         "CREATE INDEX IF NOT EXISTS requests_lease ON requests(status, lease_until)",
     )),
+    Migration(3, "models behind endpoints: the name of the API key's variable", (
+        "ALTER TABLE requests ADD COLUMN api_key_env TEXT",
+    )),
 )
 LATEST = MIGRATIONS[-1].version
 _SCHEMA_LOCK = "polyglot-queue-schema"

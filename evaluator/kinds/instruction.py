@@ -88,7 +88,8 @@ def run(card, items, engine) -> list[dict]:
             ids, cut = encode_prompt(lm, text, card.max_new_tokens)
             prompts.append(text)
             truncated.append(cut)
-            requests.append(GenRequest(ids, card.stop_strings(items[i].language), card.max_new_tokens, **decoding))
+            requests.append(GenRequest(ids, card.stop_strings(items[i].language), card.max_new_tokens, **decoding,
+                                       prompt=text, messages=tuple(messages)))
         outputs = engine.generate(requests)
         for i, text, out, cut in zip(active, prompts, outputs, truncated):
             it, turn = items[i], items[i].turns[k]

@@ -17,7 +17,7 @@ from ..aggregate import mean_scores
 from ..cards import DATA_DIR
 from ..generation import GenRequest
 from ..metrics import multiloko
-from .common import base_row, encode_prompt
+from .common import as_messages, base_row, encode_prompt
 
 # Headline metrics a card may name (F1 is always stored next to it).
 METRICS = ("exact_match",)
@@ -70,7 +70,8 @@ def run(card, items, engine) -> list[dict]:
         prompts.append(prompt)
         truncated.append(cut)
         languages.append(language)
-        requests.append(GenRequest(ids, stops, card.max_new_tokens))
+        requests.append(GenRequest(ids, stops, card.max_new_tokens, prompt=prompt,
+                                    messages=as_messages(card, prompt)))
     outputs = engine.generate(requests)
     rows = []
     for it, prompt, out, cut, language in zip(items, prompts, outputs, truncated, languages):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..encoding import split_choices, truncate_left
+from ..encoding import move_trailing_space, split_choices, truncate_left
 from ..loglikelihood import ChoiceGroup
 from ..metrics.multiple_choice import NORMALISATIONS, choice_lengths, score_choices
 from ..prompts import labels_for, render, template_for
@@ -25,14 +25,21 @@ def run(card, items, engine) -> list[dict]:
         context = render(template_for(card, "template", it.language), values)
         choice_tpl = template_for(card, "choice", it.language)
         continuations = [render(choice_tpl, {**values, "choice": c}) for c in it.choices]
-        split = split_choices(lm.tokenizer, lm.specials, context, continuations)
-        ctx_ids, cont_ids = split.context, split.continuations
-        ctx_ids, cut = truncate_left(ctx_ids, [len(c) for c in cont_ids], lm.max_length, len(lm.specials.prefix))
-        groups.append(ChoiceGroup(ctx_ids, cont_ids))
+        # The trailing space of the context moves to each continuation, as in split_choices.
+        texts = (context.rstrip(), tuple(move_trailing_space(context, c)[1] for c in continuations))
+        if lm.tokenizer is None:  # an endpoint scores the text itself
+            split = None
+            groups.append(ChoiceGroup([], [], *texts))
+            cut = False
+        else:
+            split = split_choices(lm.tokenizer, lm.specials, context, continuations)
+            ctx_ids, cont_ids = split.context, split.continuations
+            ctx_ids, cut = truncate_left(ctx_ids, [len(c) for c in cont_ids], lm.max_length, len(lm.specials.prefix))
+            groups.append(ChoiceGroup(ctx_ids, cont_ids, *texts))
         prompts.append(context)
         conts.append(continuations)
         truncated.append(cut)
-        separate.append(split.n_separate)
+        separate.append(split.n_separate if split is not None else 0)
     scores = engine.loglikelihood(groups)
     rows = []
     for it, prompt, s, cut, n_sep in zip(items, prompts, scores, truncated, separate):

@@ -23,10 +23,10 @@ from ..metrics.exact_match import exact_match, extract_number, number_match
 from ..metrics.lm_eval_match import exact_match as lm_eval_exact_match
 from ..metrics.lm_eval_match import exact_match_options, pipeline_from_spec
 from ..prompts import labels_for, render, template_for
+from .common import as_messages, base_row, encode_prompt
 
 # Headline metrics a card may name: text exact match, or numeric match for number answers.
 METRICS = ("exact_match", "exact_match_number")
-from .common import base_row, encode_prompt
 
 LENIENT_NUMBER = "exact_match_number"
 
@@ -141,7 +141,8 @@ def run(card, items, engine) -> list[dict]:
         ids, cut = encode_prompt(lm, prompt, card.max_new_tokens)
         prompts.append(prompt)
         truncated.append(cut)
-        requests.append(GenRequest(ids, stops_for(card, it.language), card.max_new_tokens))
+        requests.append(GenRequest(ids, stops_for(card, it.language), card.max_new_tokens, prompt=prompt,
+                                   messages=as_messages(card, prompt)))
     outputs = engine.generate(requests)
     rows = []
     for it, prompt, out, cut, (_, shot_ids) in zip(items, prompts, outputs, truncated, prefixes):

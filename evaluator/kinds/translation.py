@@ -17,7 +17,7 @@ from ..languages import language_name
 from ..metrics.chrf import corpus_chrf, score_from_statistics, segment_statistics, sentence_chrf, signature
 from ..metrics.language_id import is_untranslated
 from ..prompts import labels_for, render, template_for
-from .common import base_row, encode_prompt
+from .common import as_messages, base_row, encode_prompt
 
 # Headline metrics a card may name (corpus chrF++ over both directions with English).
 METRICS = ("chrf_pp",)
@@ -38,7 +38,8 @@ def run(card, items, engine) -> list[dict]:
         ids, cut = encode_prompt(lm, prompt, card.max_new_tokens)
         prompts.append(prompt)
         truncated.append(cut)
-        requests.append(GenRequest(ids, card.stop_strings(tgt), card.max_new_tokens))
+        requests.append(GenRequest(ids, card.stop_strings(tgt), card.max_new_tokens, prompt=prompt,
+                                    messages=as_messages(card, prompt)))
     outputs = engine.generate(requests)
     rows = []
     for it, prompt, out, cut in zip(items, prompts, outputs, truncated):
