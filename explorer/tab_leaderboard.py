@@ -44,7 +44,8 @@ def build(ctx, bar) -> dict:
             "with a 95% interval; **rank**: 1 + the number of models whose interval lies entirely above this one, "
             "so models that cannot be told apart share a rank. **parity gap**: best minus worst language, averaged "
             "over tasks. *reported* rows are published figures (sources in About), never mixed with rows *evaluated* "
-            "here. Empty cells mean no result."
+            "here; *imported* rows come from lm-evaluation-harness or lighteval output imported by an admin (their harness, "
+            "command and n-shot in the model's details). Empty cells mean no result."
         )
         with gr.Row():
             columns = gr.CheckboxGroup(label="Columns", choices=[c for c in BASE_COLUMNS if c not in ("rank", "model")],

@@ -508,9 +508,10 @@ def model_provenance(store, model: str) -> pd.DataFrame:
     for r in runs.itertuples():
         info = json.loads(r.info)
         guard = info.get("numerics_guard") or {}
+        imported = info.get("imported") or {}
         for task, t in (info.get("tasks") or {}).items():
             rows.append({
-                "run_id": r.run_id, "revision": r.revision, "precision": r.precision, "dtype": r.dtype,
+                "run_id": r.run_id, "source": info.get("source") or "evaluated", "revision": r.revision, "precision": r.precision, "dtype": r.dtype,
                 "scoring_path": guard.get("path", ""),
                 "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,
@@ -518,11 +519,22 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "n_truncated": t.get("n_truncated"), "n_unchecked_instructions": t.get("n_unchecked_instructions"),
                 "languages": len(t.get("languages", [])),
                 "data": (t.get("dataset") or {}).get("origin", ""), "finished_at": r.finished_at, "device": r.device,
+                **(_imported_provenance(imported, t) if imported else {}),
             })
     if not rows:
         return store.query(
             "SELECT DISTINCT task, task_version, citation FROM scores WHERE model = ? AND source = 'reported'", [model])
     return pd.DataFrame(rows)
+
+
+def _imported_provenance(imported: dict, task: dict) -> dict:
+    """Where an imported run's figures come from: harness, version, command, n-shot, date, commit."""
+    harness_tasks = task.get("harness_tasks") or {}
+    shots = sorted({str(h.get("n_shot")) for h in harness_tasks.values() if h.get("n_shot") is not None})
+    return {"harness": f"{imported.get('harness', '')} {imported.get('harness_version') or ''}".strip(),
+            "harness_tasks": ", ".join(sorted(harness_tasks)), "n_shot": ", ".join(shots),
+            "command": imported.get("command", ""), "date": imported.get("date") or "",
+            "git_hash": imported.get("git_hash") or "", "imported_from": imported.get("file", "")}
 
 
 def task_metrics(store, f: Filters) -> pd.DataFrame:
@@ -657,7 +669,7 @@ def filter_options(store) -> dict[str, list]:
             "scripts": sorted(x for x in langs["script"].dropna().unique()),
             "families": sorted(x for x in langs["family"].dropna().unique()),
             "tiers": [t for t in ("high", "mid", "low", "extremely low") if t in set(langs["tier"].dropna())],
-            "sources": ["evaluated", "reported"], "sizes": SIZE_BUCKETS,
+            "sources": ["evaluated", "reported", "imported"], "sizes": SIZE_BUCKETS,
         }
 
     return store.cached(("filter_options",), compute)
