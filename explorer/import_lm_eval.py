@@ -63,12 +63,19 @@ def _command(config: dict, n_shot: dict, tasks: list[str]) -> str:
     return " ".join(parts)
 
 
+def _hint(name: str, configs: dict) -> dict | None:
+    """What an export of this project says about the task (configs[name].metadata.polyglot)."""
+    cfg = configs.get(name) if isinstance(configs.get(name), dict) else {}
+    hint = (cfg.get("metadata") or {}).get("polyglot") if isinstance(cfg.get("metadata"), dict) else None
+    return hint if isinstance(hint, dict) else None
+
+
 def _mapping(name: str, configs: dict, path) -> harness_map.Mapping:
     """This project's task for ``name``: an export of this project names it in the task's metadata."""
     cfg = configs.get(name) if isinstance(configs.get(name), dict) else {}
-    hint = (cfg.get("metadata") or {}).get("polyglot") if isinstance(cfg.get("metadata"), dict) else None
+    hint = _hint(name, configs)
     kind = OUTPUT_KINDS.get(str(cfg.get("output_type", "")), "")
-    if isinstance(hint, dict):
+    if hint is not None:
         try:
             return harness_map.Mapping(str(hint["task"]), str(hint["language"]), str(hint.get("category", "*")),
                                        str(hint.get("kind") or kind), (str(hint["primary_metric"]),),
@@ -138,7 +145,9 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
             value = number(metrics[key], path, f"results.{name}.{key}")
             se = number(metrics.get(f"{base}_stderr,{filt}"), path, f"results.{name}.{base}_stderr,{filt}",
                         allow_missing=True)
-            scale = 100.0 if base in PERCENT_METRICS else 1.0
+            hint = _hint(name, configs)
+            percent = key in hint.get("percent_keys", []) if hint else base in PERCENT_METRICS
+            scale = 100.0 if percent else 1.0
             metric = base if filt == "none" else key
             details = {"harness_task": name, "key": key, "n_shot": shots}
             if scale != 1.0:
