@@ -105,7 +105,9 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
     n_samples = expect(obj.get("n-samples"), dict, path, "n-samples", required=False)
     configs = expect(obj.get("configs"), dict, path, "configs", required=False)
     group_subtasks = expect(obj.get("group_subtasks"), dict, path, "group_subtasks", required=False)
-    groups = set(group_subtasks) | set(expect(obj.get("groups"), dict, path, "groups", required=False))
+    # Standalone tasks are listed in group_subtasks too, with no subtasks.
+    groups = {g for g, subtasks in group_subtasks.items() if subtasks}
+    groups |= set(expect(obj.get("groups"), dict, path, "groups", required=False))
     model, revision, dtype, model_args = _model(obj, config, path)
 
     date_id = path.stem.removeprefix("results_")

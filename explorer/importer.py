@@ -228,6 +228,18 @@ def import_paths(harness: str, paths: list[str | Path], store: RunStore) -> list
     return publish(read_paths(harness, paths), store)
 
 
+def import_uploads(harness: str, files: list[str | Path], store: RunStore) -> list[Outcome]:
+    """Uploaded files (results, samples or details, each possibly in its own temporary folder) gathered
+    in one folder under their own names, then imported as a folder."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="polyglot-upload-") as tmp:
+        for f in files:
+            f = Path(f)
+            shutil.copyfile(f, Path(tmp) / f.name)
+        return import_paths(harness, [Path(tmp)], store)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.importer",
                                 description="Import lm-evaluation-harness or lighteval results as runs of source 'imported'")

@@ -1,4 +1,4 @@
-"""The Submit tab: a Hugging Face model id, a revision and a precision."""
+"""The Submit tab: a Hugging Face model id, a revision and a precision; admins also import results."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import gradio as gr
 from evaluator.model import PRECISIONS
 
 from .formatting import escape_markdown
+from .importer import ImportFormatError, import_uploads
 
 
 def build(ctx) -> None:
@@ -33,3 +34,37 @@ def build(ctx) -> None:
             return f"{icon} **{res.status}**: {escape_markdown(res.message)}"
 
         button.click(on_submit, [model_id, revision, precision], result, api_visibility="private")
+
+        _import_section(ctx)
+
+
+def import_files(ctx, harness: str, files, user: str | None) -> str:
+    """Import uploaded lm-eval or lighteval files for an admin (a Hub user named in the admins list)."""
+    if not user or user.lower() not in ctx.settings.policy().admins:
+        return "❌ **refused**: importing results is for admins (log in with a Hub account named in admins.txt)"
+    paths = [getattr(f, "name", f) for f in (files or [])]
+    if not paths:
+        return "❌ **nothing to import**: upload a results_*.json file (and its samples or details files)"
+    try:
+        outcomes = import_uploads(harness, paths, ctx.store.runs)
+    except ImportFormatError as exc:
+        name = exc.path.rsplit("/", 1)[-1]
+        return f"❌ **not imported**: {escape_markdown(name)}: {escape_markdown(exc.field)}: {escape_markdown(exc.reason)}"
+    ctx.store.refresh()
+    lines = [f"- {o.status}: `{o.run_id}` ({o.n_scores} scores; {escape_markdown(', '.join(o.tasks))})" for o in outcomes]
+    return "✅ **done**\n" + "\n".join(lines)
+
+
+def _import_section(ctx) -> None:
+    with gr.Accordion("Import results from lm-evaluation-harness or lighteval (admins)", open=False):
+        gr.Markdown("Upload a `results_*.json` file with its `samples_*.jsonl` (lm-eval) or `details_*.parquet` "
+                    "(lighteval) files. The rows appear with source *imported*, ranked apart from evaluated ones.")
+        harness = gr.Radio(["lm-eval", "lighteval"], value="lm-eval", label="Harness")
+        files = gr.File(label="Files", file_count="multiple", file_types=[".json", ".jsonl", ".parquet"])
+        button = gr.Button("Import", elem_id="import-button")
+        result = gr.Markdown(elem_id="import-result")
+
+        def on_import(h, fs, profile: gr.OAuthProfile | None = None):
+            return import_files(ctx, h, fs, getattr(profile, "username", None) if profile is not None else None)
+
+        button.click(on_import, [harness, files], result, api_visibility="private")
