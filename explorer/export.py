@@ -83,7 +83,7 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
         entry = {"alias": name}
         primary = None
         shots = None
-        percent = []
+        percent, counts = [], {}
         for s in rows:
             key = _key(s)
             d = _details(s["details"])
@@ -92,6 +92,7 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
             if scale != 1.0:
                 percent.append(key)
             entry[key] = s["value"] * scale
+            counts[key] = s["n_items"]
             if s["ci_low"] is not None and s["ci_high"] is not None:
                 entry[f"{base}_stderr,{filt}"] = (s["ci_high"] - s["ci_low"]) / (2 * Z95) * scale
             else:
@@ -111,7 +112,7 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
                          else "generate_until",
                          "metadata": {"polyglot": {"task": task, "language": lang, "category": cat,
                                                    "kind": rows[0]["kind"], "primary_metric": primary,
-                                                   "percent_keys": percent,
+                                                   "percent_keys": percent, "n_items": counts,
                                                    "run_id": info["run_id"]}}}
     lines: dict[str, list] = {}
     for task, rows in samples.items():

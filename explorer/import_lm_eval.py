@@ -160,9 +160,10 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
                 metric += DIRECTION_SUFFIX[m.direction]
                 is_primary = False
             hb = task_hib.get(base)
+            n = (hint.get("n_items") or {}).get(key, n_items) if hint else n_items
             scores.append(score_row(run, task=m.task, task_version=str(versions.get(name, "")), kind=m.kind,
                                     language=m.language, category=m.category, metric=metric, value=value / scale,
-                                    n_items=n_items if isinstance(n_items, int) else None,
+                                    n_items=n if isinstance(n, int) else None,
                                     stderr=None if se is None else se / scale, primary=is_primary,
                                     higher_is_better=hb if isinstance(hb, bool) else True, details=details))
         mapped[name] = m
