@@ -298,7 +298,7 @@ def test_export_of_an_evaluated_run_imports_to_the_same_scores(tmp_path):
 
 # -- the app --------------------------------------------------------------------------------------
 def test_admin_upload_imports_and_others_are_refused(tmp_path, monkeypatch):
-    from explorer.tab_submit import import_files
+    from explorer.admin_import import import_files
     from submissions.settings import Settings
 
     monkeypatch.setenv("POLYGLOT_ADMINS", "alice")
