@@ -23,5 +23,6 @@ def import_files(ctx, harness: str, files, user: str | None) -> str:
         code = f"{name}: {exc.field}".replace("`", "'")
         return f"❌ **not imported**: `{code}`: {escape_markdown(exc.reason)}"
     ctx.store.refresh()
-    lines = [f"- {o.status}: `{o.run_id}` ({o.n_scores} scores; {escape_markdown(', '.join(o.tasks))})" for o in outcomes]
+    lines = [f"- {o.status}: `{o.run_id}` ({o.n_scores} scores; {escape_markdown(', '.join(o.tasks))})"
+             for o in outcomes]
     return "✅ **done**\n" + "\n".join(lines)

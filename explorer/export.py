@@ -117,11 +117,11 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
     lines: dict[str, list] = {}
     for task, rows in samples.items():
         for r in rows:
-            name = names.get((task, r["language"], "*"))
+            name = names.get((task, r["language"], "*")) or names.get((task, r["language"], r.get("category") or "*"))
             if name is None:
                 continue
             lines.setdefault(name, []).append(_sample_line(r, configs[name]["metadata"]["polyglot"]["primary_metric"]))
-    for name, ls in lines.items():
+    for ls in lines.values():
         for doc_id, line in enumerate(ls):
             line["doc_id"] = line.pop("_doc_id", doc_id)
     finished = info.get("finished_at") or info.get("started_at")
@@ -158,7 +158,8 @@ def _sample_line(r: dict, primary_key: str) -> dict:
     if choices:
         lls = r.get("choice_loglik") or []
         line["target"] = str(choices.index(r["gold"])) if r.get("gold") in choices else str(r.get("gold"))
-        line["arguments"] = {f"gen_args_{i}": {"arg_0": r.get("prompt") or "", "arg_1": c} for i, c in enumerate(choices)}
+        prompt = r.get("prompt") or ""
+        line["arguments"] = {f"gen_args_{i}": {"arg_0": prompt, "arg_1": c} for i, c in enumerate(choices)}
         line["resps"] = [[[str(ll), "False"]] for ll in lls]
         line["filtered_resps"] = [[str(ll), "False"] for ll in lls]
     else:
@@ -192,7 +193,8 @@ def export_lm_eval(store: RunStore, run_id: str, out_dir: Path) -> Path:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m explorer.export", description="Export a run in another harness's format")
+    p = argparse.ArgumentParser(prog="python -m explorer.export",
+                                description="Export a run in another harness's format")
     p.add_argument("format", choices=["lm-eval"])
     p.add_argument("run_id")
     p.add_argument("dir")

@@ -102,7 +102,8 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
     started = _date_of(date_id)
     run = {
         "run_id": run_id, "source": "imported", "model": model, "revision": revision, "precision": dtype or "unknown",
-        "dtype": dtype, "suite": "lighteval", "suite_version": sha[:12], "engine_version": f"lighteval {sha[:12]}".strip(),
+        "dtype": dtype, "suite": "lighteval", "suite_version": sha[:12],
+        "engine_version": f"lighteval {sha[:12]}".strip(),
         "started_at": started, "finished_at": started, "device": "", "status": "finished", "tasks": {},
         "citation": "lighteval (Hugging Face)",
     }
@@ -148,7 +149,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
             t["languages"].append(m.language)
         if m.category == "*" and isinstance(n_items, int):
             t["n_items"] += n_items
-        if key in used_details and m.category == "*":
+        if key in used_details:
             samples.setdefault(m.task, []).extend(_samples(used_details[key], key, m, primary, run))
     scores = add_direction_means(scores, run)
     check_unique(scores, path)
@@ -188,7 +189,8 @@ def _samples(file: Path, key: str, m: harness_map.Mapping, primary: str, run: di
     rows = []
     for n, rec in enumerate(records):
         where = f"{file} row {n}"
-        doc, resp, metric = _field(rec, "doc", where), _field(rec, "model_response", where), _field(rec, "metric", where)
+        doc, resp = _field(rec, "doc", where), _field(rec, "model_response", where)
+        metric = _field(rec, "metric", where)
         choices = [str(c) for c in (doc.get("choices") or [])]
         logprobs = resp.get("logprobs") or []
         text = resp.get("text") or []
@@ -197,7 +199,8 @@ def _samples(file: Path, key: str, m: harness_map.Mapping, primary: str, run: di
         row = {"run_id": run["run_id"], "model": run["model"], "revision": run["revision"],
                "precision": run["precision"], "suite": run["suite"], "suite_version": run["suite_version"],
                "task": m.task, "task_version": run["tasks"].get(m.task, {}).get("version", ""), "kind": m.kind,
-               "language": m.language, "category": "", "item_id": str(doc.get("id") or n), "turn": 0,
+               "language": m.language, "category": m.category if m.category != "*" else "",
+               "item_id": str(doc.get("id") or n), "turn": 0,
                "prompt": str(doc.get("query") or resp.get("input") or ""), "metric": primary,
                "score": number(metric.get(primary), where, f"metric.{primary}", allow_missing=True),
                "gold": choices[gi] if isinstance(gi, int) and 0 <= gi < len(choices) else None,

@@ -36,7 +36,8 @@ def _model(obj: dict, config: dict, path) -> tuple[str, str, str, dict | str]:
     elif args is None:
         parsed = {}
     else:
-        raise ImportFormatError(path, "config.model_args", f"expected an object or a string, found {type(args).__name__}")
+        raise ImportFormatError(path, "config.model_args",
+                                f"expected an object or a string, found {type(args).__name__}")
     model = obj.get("model_name") or next((str(parsed[k]) for k in ("peft", "delta", "pretrained", "model", "path",
                                                                     "engine") if parsed.get(k)), None)
     if not model:
@@ -176,7 +177,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
             t["languages"].append(m.language)
         if m.category == "*" and isinstance(n_items, int):
             t["n_items"] += n_items
-        if name in sample_files and m.category == "*":
+        if name in sample_files:
             rows = _samples(sample_files[name], name, m, primary, configs.get(name) or {}, run)
             samples.setdefault(m.task, []).extend(rows)
     scores = add_direction_means(scores, run)
@@ -238,7 +239,8 @@ def _samples(file: Path, name: str, m: harness_map.Mapping, primary: str, config
             row = {"run_id": run["run_id"], "model": run["model"], "revision": run["revision"],
                    "precision": run["precision"], "suite": run["suite"], "suite_version": run["suite_version"],
                    "task": m.task, "task_version": run["tasks"].get(m.task, {}).get("version", ""), "kind": m.kind,
-                   "language": m.language, "category": hint.get("category") or "",
+                   "language": m.language,
+                   "category": hint.get("category") or (m.category if m.category != "*" else ""),
                    "item_id": str(item_id), "turn": 0, "prompt": str(args[0].get("arg_0", "")) if args else "",
                    "prompt_hash": line.get("prompt_hash"), "score": score, "metric": base,
                    "details": {"harness_task": name, "doc_id": doc_id, "filter": filt, "doc": doc,
@@ -254,7 +256,8 @@ def _samples(file: Path, name: str, m: harness_map.Mapping, primary: str, config
                 row.update(choices=choices, choice_loglik=lls)
                 if lls:
                     row["prediction"] = choices[max(range(len(lls)), key=lls.__getitem__)]
-                gold = int(target) if isinstance(target, int) or (isinstance(target, str) and target.isdigit()) else None
+                digit = isinstance(target, int) or (isinstance(target, str) and target.isdigit())
+                gold = int(target) if digit else None
                 row["gold"] = choices[gold] if gold is not None and gold < len(choices) else str(target)
             else:
                 first = resps[0] if resps else None

@@ -151,7 +151,8 @@ def add_direction_means(scores: list[dict], run: dict) -> list[dict]:
                              category=cat, metric=metric, value=(a["value"] + b["value"]) / 2, n_items=n, stderr=se,
                              primary=True, higher_is_better=a["higher_is_better"],
                              details={"derived": "mean of both directions",
-                                      "harness_tasks": [a["details"].get("harness_task"), b["details"].get("harness_task")]}))
+                                      "harness_tasks": [a["details"].get("harness_task"),
+                                                        b["details"].get("harness_task")]}))
     return out
 
 
@@ -242,7 +243,8 @@ def import_uploads(harness: str, files: list[str | Path], store: RunStore) -> li
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m explorer.importer",
-                                description="Import lm-evaluation-harness or lighteval results as runs of source 'imported'")
+                                description="Import lm-evaluation-harness or lighteval results "
+                                            "as runs of source 'imported'")
     p.add_argument("harness", choices=["lm-eval", "lighteval"])
     p.add_argument("paths", nargs="+", help="results_*.json files or folders holding them")
     p.add_argument("--data-dir", default=None, help="data folder (default: $POLYGLOT_DATA_DIR or ./data/store)")

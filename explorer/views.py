@@ -511,7 +511,8 @@ def model_provenance(store, model: str) -> pd.DataFrame:
         imported = info.get("imported") or {}
         for task, t in (info.get("tasks") or {}).items():
             rows.append({
-                "run_id": r.run_id, "source": info.get("source") or "evaluated", "revision": r.revision, "precision": r.precision, "dtype": r.dtype,
+                "run_id": r.run_id, "source": info.get("source") or "evaluated", "revision": r.revision,
+                "precision": r.precision, "dtype": r.dtype,
                 "scoring_path": guard.get("path", ""),
                 "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,

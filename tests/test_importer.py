@@ -128,6 +128,11 @@ def test_lm_eval_samples_become_sample_rows():
     assert len(mgsm) == 2  # one line per document: the headline filter's
     assert [r["prediction"] for r in mgsm] == ["5", "7"] and [r["score"] for r in mgsm] == [1.0, 0.0]
     assert mgsm[0]["generation"] == "Jibu: 5" and mgsm[0]["gold"] == "5"
+    # A subject of Global-MMLU: its rows carry the subject as category and the dataset's sample id.
+    mmlu = run.samples["global_mmlu"]
+    assert [(r["item_id"], r["category"], r["score"]) for r in mmlu] == [
+        ("abstract_algebra/test/0", "abstract_algebra", 1.0), ("abstract_algebra/test/1", "abstract_algebra", 0.0)]
+    assert mmlu[0]["gold"] == " B" and mmlu[1]["prediction"] == " A"
 
 
 def test_import_is_idempotent_and_the_store_loads_it(tmp_path):
@@ -320,7 +325,7 @@ def test_admin_upload_imports_and_others_are_refused(tmp_path, monkeypatch):
         msg = import_files(ctx, "lm-eval", uploads, "Alice")
         assert "imported: `lmeval-" in msg, msg
         assert rs.query("SELECT count(*) AS n FROM lang_scores WHERE source = 'imported'")["n"].iloc[0] > 0
-        assert rs.query("SELECT count(*) AS n FROM sample_files WHERE problem IS NULL")["n"].iloc[0] == 2
+        assert rs.query("SELECT count(*) AS n FROM sample_files WHERE problem IS NULL")["n"].iloc[0] == 3
     finally:
         rs.close()
 

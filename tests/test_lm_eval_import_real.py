@@ -47,7 +47,8 @@ def test_real_lm_eval_output_imports(tmp_path, tiny_lm, tiny_model_dir):
             "metadata:\n  version: 1.0\n", encoding="utf-8")
     out = tmp_path / "lm_eval_out"
     cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
-           f"pretrained={tiny_model_dir},dtype=float32,add_bos_token=True", "--tasks", ",".join(f"xcopa_{c}" for c in CODES),
+           f"pretrained={tiny_model_dir},dtype=float32,add_bos_token=True",
+           "--tasks", ",".join(f"xcopa_{c}" for c in CODES),
            "--include_path", str(tasks), "--output_path", str(out), "--log_samples", "--limit", str(LIMIT),
            "--device", "cpu", "--batch_size", "8"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
@@ -63,7 +64,8 @@ def test_real_lm_eval_output_imports(tmp_path, tiny_lm, tiny_model_dir):
 
     rs = ResultStore(data, persistent=False)
     try:
-        rows = rs.query("SELECT language, metric, value, n_items, source FROM scores WHERE run_id = ?", [outcome.run_id])
+        rows = rs.query("SELECT language, metric, value, n_items, source FROM scores WHERE run_id = ?",
+                        [outcome.run_id])
         got = {(r.language, r.metric): r for r in rows.itertuples()}
         for code, lang in CODES.items():
             for metric in ("acc", "acc_norm"):
@@ -87,7 +89,9 @@ def test_real_lm_eval_output_imports(tmp_path, tiny_lm, tiny_model_dir):
                               data_roots=[BENCHMARKS], allow_hub=False), lm=tiny_lm)
     ours = {(r["language"], r["item_id"]): r for r in pq.read_table(ours_dir / "samples-xcopa.parquet").to_pylist()}
     assert set(ours) == set(imported)
-    same = sum(ours[k]["choices"].index(ours[k]["prediction"]) == imported[k]["choices"].index(imported[k]["prediction"])
-               for k in ours)
+    def choice(r):
+        return r["choices"].index(r["prediction"])
+
+    same = sum(choice(ours[k]) == choice(imported[k]) for k in ours)
     print(f"imported lm-eval XCOPA rows: {same}/{len(ours)} choices identical to the project's own evaluation")
     assert same / len(ours) >= 0.95
