@@ -102,3 +102,14 @@ def resolve(harness: str, name: str, kind: str = "") -> Mapping:
         return Mapping(row.task, language, groups.get("category") or "*", row.kind, row.metrics, row.item_id,
                        row.direction, True)
     return Mapping(name, AGGREGATE, "*", kind, (), "", "", False)
+
+
+def claim(m: Mapping, name: str, claimed: dict) -> Mapping:
+    """``m``, or the harness task under its own id when another task of the same file already gave that
+    project task, language and category (two formulations of one benchmark, say): nothing is dropped."""
+    key = (m.task, m.language, m.category, m.direction)
+    if claimed.setdefault(key, name) == name:
+        return m
+    own = Mapping(name, m.language, m.category, m.kind, m.metrics, m.item_id, m.direction, False)
+    claimed.setdefault((own.task, own.language, own.category, own.direction), name)
+    return own

@@ -107,7 +107,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
         "started_at": started, "finished_at": started, "device": "", "status": "finished", "tasks": {},
         "citation": "lighteval (Hugging Face)",
     }
-    scores, samples, skipped = [], {}, {}
+    scores, samples, claimed, skipped = [], {}, {}, {}
     for key, metrics in results.items():
         name, shots = _parse_key(key)
         if key == "all" or name.endswith(":_average"):
@@ -117,6 +117,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
         m = harness_map.resolve(HARNESS, name, "")
         if not m.kind:
             m = harness_map.Mapping(**{**m.__dict__, "kind": "unknown"})
+        m = harness_map.claim(m, name, claimed)
         names = [k for k in metrics if not k.endswith("_stderr")]
         if not names:
             skipped[key] = "no metric"

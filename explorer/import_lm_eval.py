@@ -126,13 +126,14 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
         "started_at": started, "finished_at": started, "device": str(config.get("device") or ""),
         "status": "finished", "tasks": {}, "citation": "lm-evaluation-harness (EleutherAI)",
     }
-    scores, samples, mapped, skipped = [], {}, {}, {}
+    scores, samples, claimed, skipped = [], {}, {}, {}
     for name, metrics in results.items():
         metrics = expect(metrics, dict, path, f"results.{name}")
         m = _mapping(name, configs, path)
         if name in groups and (not m.known or m.language == "*"):
             skipped[name] = "group: an aggregate of its subtasks"
             continue
+        m = harness_map.claim(m, name, claimed)
         keys = [k for k in metrics if k not in SKIP_KEYS and "_stderr" not in _split_key(k)[0]]
         if not keys:
             skipped[name] = "no metric"
@@ -167,7 +168,6 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
                                     n_items=n if isinstance(n, int) else None,
                                     stderr=None if se is None else se / scale, primary=is_primary,
                                     higher_is_better=hb if isinstance(hb, bool) else True, details=details))
-        mapped[name] = m
         t = run["tasks"].setdefault(m.task, {"version": str(versions.get(name, "")), "kind": m.kind,
                                               "metric": _split_key(primary)[0] if _split_key(primary)[1] == "none"
                                               else primary, "harness_tasks": {}, "languages": [], "n_items": 0})

@@ -176,6 +176,17 @@ def test_imported_and_evaluated_runs_of_a_model_are_both_kept(tmp_path):
         rs.close()
 
 
+def test_two_formulations_of_one_benchmark_are_both_kept(tmp_path):
+    path = tmp_path / "results" / "results_2026-01-16T08-00-00.000000.json"
+    path.parent.mkdir()
+    src = next(LIGHTEVAL.rglob("results_*.json"))
+    path.write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    _edit(path, lambda o: o["results"].update({"lighteval|xcopa_est_mcf|0": {"acc": 0.5, "acc_stderr": 0.3}}))
+    s = _scores(read_paths("lighteval", [path])[0])
+    assert s[("xcopa", "est_Latn", "*", "acc")]["value"] == pytest.approx(2 / 3)
+    assert s[("xcopa_est_mcf", "est_Latn", "*", "acc")]["value"] == 0.5
+
+
 # -- malformed input ------------------------------------------------------------------------------
 @pytest.mark.parametrize("change, field", [
     (lambda o: o.pop("results"), "results"),
