@@ -75,6 +75,8 @@ def _n_docs(config_tasks: dict, name: str):
 def read(path: Path, root: Path | None = None) -> ImportedRun:
     path = Path(path)
     root = Path(root or path.parent)
+    if root == path.parent:  # a results file named on its own: its details are under the output folder
+        root = next((a.parent for a in path.parents if a.name == "results"), root)
     try:
         obj = json.loads(path.read_bytes())
     except (UnicodeDecodeError, ValueError) as exc:

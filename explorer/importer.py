@@ -25,7 +25,7 @@ from pathlib import Path
 
 from evaluator.results import (SAMPLE_SCHEMA, SCORE_SCHEMA, run_json_path, samples_path, scores_path, write_json,
                                write_table)
-from evaluator.run_store import AlreadyPublished, RunStore
+from evaluator.run_store import AlreadyPublished, RunStore, StoreError
 
 SOURCE = "imported"
 Z95 = 1.959963984540054
@@ -258,6 +258,9 @@ def main(argv=None) -> int:
     except ImportFormatError as exc:
         print(f"not imported: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(f"not imported: {exc}", file=sys.stderr)
+        return 1
     for o in outcomes:
         print(f"{o.status}: {o.run_id} ({o.n_scores} scores; {', '.join(o.tasks)}) from {o.source_file}")
     return 0

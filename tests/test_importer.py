@@ -264,6 +264,8 @@ def test_lighteval_results_and_details(tmp_path):
     assert [r["score"] for r in xcopa] == [1.0, 1.0, 0.0]
     assert xcopa[1]["prediction"] == " four" and xcopa[2]["gold"] == " six"
     assert run.samples["mgsm"][0]["prediction"] == "5"
+    named = read_paths("lighteval", [next(LIGHTEVAL.rglob("results_*.json"))])[0]  # the file alone finds its details
+    assert named.run_id == run.run_id and len(named.samples["xcopa"]) == 3
     out = import_paths("lighteval", [LIGHTEVAL], _store(tmp_path))
     assert [o.status for o in out] == ["imported"]
     assert [o.status for o in import_paths("lighteval", [LIGHTEVAL], _store(tmp_path))] == ["already imported"]
