@@ -9,6 +9,9 @@ import gradio as gr
 from . import views
 from .url_state import FILTER_ORDER, URL_JS, from_query
 
+# Where rows come from: our evaluator, published figures, results imported from other harnesses.
+SOURCES = ("evaluated", "reported", "imported")
+
 
 @dataclass
 class FilterBar:
@@ -50,7 +53,7 @@ def build() -> FilterBar:
         with gr.Row():
             tiers = gr.CheckboxGroup(label="Resource tier", choices=["high", "mid", "low", "extremely low"])
             sizes = gr.CheckboxGroup(label="Model size", choices=views.SIZE_BUCKETS)
-            sources = gr.CheckboxGroup(label="Source", choices=["evaluated", "reported"], value=["evaluated", "reported"])
+            sources = gr.CheckboxGroup(label="Source", choices=list(SOURCES), value=list(SOURCES))
     bar = FilterBar(search, tasks, languages, kinds, category, scripts, families, tiers, sizes, sources)
     for comp in bar.inputs:
         event = comp.submit if isinstance(comp, gr.Textbox) else comp.change
@@ -78,7 +81,7 @@ def load_from_url(store, request: gr.Request | None):
         gr.update(choices=opts["families"], value=keep(f.families, set(opts["families"]))),
         gr.update(value=keep(f.tiers, {"high", "mid", "low", "extremely low"})),
         gr.update(value=keep(f.sizes, set(views.SIZE_BUCKETS))),
-        gr.update(value=keep(f.sources, {"evaluated", "reported"}) or ["evaluated", "reported"]),
+        gr.update(value=keep(f.sources, set(SOURCES)) or list(SOURCES)),
     ]
 
 

@@ -409,16 +409,20 @@ class ResultStore:
         return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 
     def _latest_runs(self) -> set[tuple[str, str]]:
-        """(run, task) pairs that count: for each model entry and task, the most recent run."""
+        """(run, task) pairs that count: for each model entry (source included) and task, the most recent run."""
         runs = self._wquery("SELECT run_id, model, revision, precision, finished_at, info FROM runs")
         rows = []
         for r in runs.itertuples():
-            for task in (json.loads(r.info).get("tasks") or {}):
-                rows.append((r.run_id, r.model, r.revision, r.precision, r.finished_at or "", task))
+            info = json.loads(r.info)
+            # An imported run never replaces an evaluated one of the same model (nor the other way round).
+            source = info.get("source") or "evaluated"
+            for task in (info.get("tasks") or {}):
+                rows.append((r.run_id, r.model, r.revision, r.precision, source, r.finished_at or "", task))
         if not rows:
             return set()
-        df = pd.DataFrame(rows, columns=["run_id", "model", "revision", "precision", "finished_at", "task"])
-        df = df.sort_values(["finished_at", "run_id"]).drop_duplicates(["model", "revision", "precision", "task"], keep="last")
+        df = pd.DataFrame(rows, columns=["run_id", "model", "revision", "precision", "source", "finished_at", "task"])
+        df = df.sort_values(["finished_at", "run_id"]).drop_duplicates(
+            ["model", "revision", "precision", "source", "task"], keep="last")
         return set(zip(df["run_id"], df["task"]))
 
     def _rebuild_summaries(self) -> None:

@@ -1,4 +1,5 @@
-"""The Submit tab: a Hugging Face model id, a revision and a precision; for admins, endpoint models."""
+"""The Submit tab: a Hugging Face model id, a revision and a precision; for admins, endpoint models and
+imports of lm-eval / lighteval results."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gradio as gr
 from evaluator.model_files import PRECISIONS
 
 from .formatting import escape_markdown
+from .admin_import import import_files
 
 
 def build(ctx) -> None:
@@ -58,3 +60,20 @@ def build(ctx) -> None:
                 return f"{icon} **{res.status}**: {escape_markdown(res.message)}"
 
             add.click(on_add, [base_url, served, key_env], added, api_visibility="private")
+
+        _import_section(ctx)
+
+
+def _import_section(ctx) -> None:
+    with gr.Accordion("Import results from lm-evaluation-harness or lighteval (admins)", open=False):
+        gr.Markdown("Upload a `results_*.json` file with its `samples_*.jsonl` (lm-eval) or `details_*.parquet` "
+                    "(lighteval) files. The rows appear with source *imported*, ranked apart from evaluated ones.")
+        harness = gr.Radio(["lm-eval", "lighteval"], value="lm-eval", label="Harness")
+        files = gr.File(label="Files", file_count="multiple", file_types=[".json", ".jsonl", ".parquet"])
+        button = gr.Button("Import", elem_id="import-button")
+        result = gr.Markdown(elem_id="import-result")
+
+        def on_import(h, fs, profile: gr.OAuthProfile | None = None):
+            return import_files(ctx, h, fs, getattr(profile, "username", None) if profile is not None else None)
+
+        button.click(on_import, [harness, files], result, api_visibility="private")

@@ -54,7 +54,7 @@ URL_JS = """
   keys.forEach((key, i) => {
     const v = values[i];
     const text = Array.isArray(v) ? v.join(",") : (v === null || v === undefined ? "" : String(v));
-    if (text && !(key === "category" && text === "*") && !(key === "sources" && text === "evaluated,reported")) {
+    if (text && !(key === "category" && text === "*") && !(key === "sources" && text === "evaluated,reported,imported")) {
       url.searchParams.set(key, text);
     } else {
       url.searchParams.delete(key);

@@ -519,12 +519,11 @@ def model_provenance(store, model: str) -> pd.DataFrame:
         served = {"served_by": f"{endpoint.get('served_model')} at {endpoint.get('base_url')}" if endpoint else "",
                   "requests": usage.get("requests"),
                   "tokens": (usage.get("prompt_tokens") or 0) + (usage.get("completion_tokens") or 0) if usage else None}
-        for task, why in (info.get("skipped_tasks") or {}).items():
-            rows.append({"run_id": r.run_id, "revision": r.revision, "task": task, "skipped": why, **served})
+        imported = info.get("imported") or {}
         for task, t in (info.get("tasks") or {}).items():
             rows.append({
-                **served, "skipped": "",
-                "run_id": r.run_id, "revision": r.revision, "precision": r.precision, "dtype": r.dtype,
+                **served, "run_id": r.run_id, "source": info.get("source") or "evaluated", "revision": r.revision,
+                "precision": r.precision, "dtype": r.dtype,
                 "scoring_path": guard.get("path", ""),
                 "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),
                 "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "engine_version": r.engine_version,
@@ -534,6 +533,7 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "languages": len(t.get("languages", [])),
                 "data": (t.get("dataset") or {}).get("origin", ""), "finished_at": r.finished_at, "device": r.device,
                 "skipped": "",
+                **(_imported_provenance(imported, t) if imported else {}),
             })
         for task, why in (info.get("skipped_tasks") or {}).items():
             rows.append({"run_id": r.run_id, "revision": r.revision, "precision": r.precision, "task": task,
@@ -543,6 +543,16 @@ def model_provenance(store, model: str) -> pd.DataFrame:
         return store.query(
             "SELECT DISTINCT task, task_version, citation FROM scores WHERE model = ? AND source = 'reported'", [model])
     return pd.DataFrame(rows)
+
+
+def _imported_provenance(imported: dict, task: dict) -> dict:
+    """Where an imported run's figures come from: harness, version, command, n-shot, date, commit."""
+    harness_tasks = task.get("harness_tasks") or {}
+    shots = sorted({str(h.get("n_shot")) for h in harness_tasks.values() if h.get("n_shot") is not None})
+    return {"harness": f"{imported.get('harness', '')} {imported.get('harness_version') or ''}".strip(),
+            "harness_tasks": ", ".join(sorted(harness_tasks)), "n_shot": ", ".join(shots),
+            "command": imported.get("command", ""), "date": imported.get("date") or "",
+            "git_hash": imported.get("git_hash") or "", "imported_from": imported.get("file", "")}
 
 
 def task_metrics(store, f: Filters) -> pd.DataFrame:
@@ -722,7 +732,7 @@ def filter_options(store) -> dict[str, list]:
             "scripts": sorted(x for x in langs["script"].dropna().unique()),
             "families": sorted(x for x in langs["family"].dropna().unique()),
             "tiers": [t for t in ("high", "mid", "low", "extremely low") if t in set(langs["tier"].dropna())],
-            "sources": ["evaluated", "reported"], "sizes": SIZE_BUCKETS,
+            "sources": ["evaluated", "reported", "imported"], "sizes": SIZE_BUCKETS,
         }
 
     return store.cached(("filter_options",), compute)
