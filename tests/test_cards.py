@@ -125,6 +125,10 @@ def _mgsm(card, langs, root):
     for lang in langs:
         (root / f"mgsm_{card.options['file_codes'][lang]}.tsv").write_text(
             "Janet has 3 apples and buys 2 more. How many apples does she have?\t5\n", encoding="utf-8")
+    # The few-shot train split: exemplars.py of literals, MGSM_EXEMPLARS[code][key] = {q, a}.
+    exemplars = {card.options["file_codes"][lang]: {str(k): {"q": f"Question {k}?", "a": f"Step by step: {k} + {k} = {2 * k}."}
+                                                    for k in range(1, 9)} for lang in langs}
+    (root / "exemplars.py").write_text(f"MGSM_EXEMPLARS = {exemplars!r}\n", encoding="utf-8")
 
 
 def _starter(rows):
@@ -177,8 +181,8 @@ def test_card_contract(card_file, tmp_path, tiny_lm):
     missing = [lang for lang in card.languages if lang not in language_table()]
     assert not missing, f"{card.id}: languages not in data/languages.csv: {missing}"
 
-    assert card.metric in known_metrics(card.kind), \
-        f"{card.id}: metric {card.metric!r} is not one {card.kind} knows ({', '.join(known_metrics(card.kind))})"
+    known = known_metrics(card.kind, card)
+    assert card.metric in known, f"{card.id}: metric {card.metric!r} is not one {card.kind} knows ({', '.join(known)})"
 
     ref = card.reference
     assert ref is not None, f"{card.id}: the card names no reference (add a 'reference' block)"

@@ -25,6 +25,9 @@ def kind_module(kind: str):
     return KIND_MODULES[kind]
 
 
-def known_metrics(kind: str) -> tuple[str, ...]:
-    """The headline metrics a card of ``kind`` may name."""
-    return tuple(kind_module(kind).METRICS)
+def known_metrics(kind: str, card=None) -> tuple[str, ...]:
+    """The headline metrics a card of ``kind`` may name; with ``card``, also those its own options define
+    (the filters of an lm-eval-style short-answer card, ``exact_match_<filter>``)."""
+    module = kind_module(kind)
+    defined = getattr(module, "defined_metrics", None)
+    return tuple(module.METRICS) + (tuple(defined(card)) if card is not None and defined else ())

@@ -58,6 +58,11 @@ def filter_specs(card, language: str) -> list[dict]:
     return [{**spec, "filter": overrides.get(spec["name"], spec["filter"])} for spec in card.options["filter_list"]]
 
 
+def defined_metrics(card) -> tuple[str, ...]:
+    """The metrics a card's lm-eval filters define (none without ``filter_list``)."""
+    return tuple(filter_metric(spec["name"]) for spec in card.options.get("filter_list", []))
+
+
 def metrics(card) -> tuple[str, ...]:
     """Every metric the card's rows carry, headline first."""
     if "filter_list" not in card.options:
