@@ -20,7 +20,7 @@ def escape_markdown(text: str) -> str:
 # Text a Markdown renderer turns into a link by itself (GFM autolinks): a scheme, "www.", an e-mail
 # address. Escaping the punctuation that starts one keeps the text as it is, but plain.
 _AUTOLINK = re.compile(r"([:.@])")
-_HUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+HUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
 
 
 def plain_text(text: str) -> str:
@@ -33,7 +33,7 @@ def model_cell(name: str, url: str | None) -> str:
     other name, whatever it looks like (a URL, www.…), is plain text."""
     label = plain_text(name)
     if isinstance(url, str) and url.startswith("https://huggingface.co/") \
-            and _HUB_REPO.fullmatch(url.removeprefix("https://huggingface.co/")):
+            and HUB_REPO.fullmatch(url.removeprefix("https://huggingface.co/")):
         return f"[{label}]({url})"
     return label
 

@@ -18,6 +18,8 @@ import pandas as pd
 from evaluator.languages import AGGREGATE
 from evaluator.stats import Z95
 
+from .formatting import HUB_REPO
+
 from .stats import holm, mcnemar_exact, paired_bootstrap_p, rank_with_ties
 from .store import CELL_AGGREGATE
 
@@ -127,8 +129,9 @@ def _table(f: Filters) -> str:
 
 
 def hub_url(model: str, hub_id: str | None = None) -> str | None:
+    """The model's own Hub page, only for a well-formed ORG/NAME repository id (never a URL or a path)."""
     target = hub_id or model
-    if not isinstance(target, str) or target.startswith(("/", "~", ".")) or "/" not in target:
+    if not isinstance(target, str) or not HUB_REPO.fullmatch(target):
         return None
     return f"https://huggingface.co/{target}"
 
@@ -536,7 +539,7 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 **(_imported_provenance(imported, t) if imported else {}),
             })
         for task, why in (info.get("skipped_tasks") or {}).items():
-            rows.append({"run_id": r.run_id, "revision": r.revision, "precision": r.precision, "task": task,
+            rows.append({**served, "run_id": r.run_id, "revision": r.revision, "precision": r.precision, "task": task,
                          "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "finished_at": r.finished_at,
                          "skipped": str(why)})
     if not rows:

@@ -135,7 +135,7 @@ def test_numbers_given_as_text_are_coerced_and_echoed_as_numbers(app):
         event, payload = call_raw(app, "samples", f'["synthetic-0000", "synthetic_00", "", "", "false", {page}, "5"]')
         assert event == "complete", payload
         assert payload[0]["page"] == 2 and payload[0]["total"] == 12 and len(payload[0]["rows"]) == 5
-    event, payload = call_raw(app, "leaderboard_table", '[["synthetic_00"], "", "", "*", "", "", "", ""]')
+    event, payload = call_raw(app, "leaderboard_table", '[["synthetic_00"], "", "", "*", "", "", "", "", "", false, "", false]')
     assert event == "complete" and payload[0]
 
 

@@ -121,7 +121,8 @@ def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_cha
     assert downloaded.num_rows > 0 and set(downloaded.column("run_id").to_pylist()) == {rid}
     assert client.predict(api_name="/store_problems") == []
     assert not any(r["model"] == "synthetic-org/model-0000"
-                   for r in client.predict("", "", "evaluated", api_name="/leaderboard_table"))
+                   for r in client.predict("", "", "evaluated", include_empty=True,
+                                           api_name="/leaderboard_table"))
 
     # A second publish of the same run (an orphaned worker's copy, with other scores) is refused.
     before = {p: store.fs.cat_file(p) for p in store.fs.find(store.path(folder))}
@@ -145,7 +146,8 @@ def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_cha
     store.fs.pipe_file(store.path("half-run", MARKER), json.dumps({"attempt": "20261201T000000-0000dead"}).encode(),
                        mode="create")
     wait_until(lambda: any(r["model"] == "synthetic-org/model-0000"
-                           for r in client.predict("", "", "evaluated", api_name="/leaderboard_table")),
+                           for r in client.predict("", "", "evaluated", include_empty=True,
+                                                   api_name="/leaderboard_table")),
                timeout=tick + 5, interval=0.2, what="the completed run on the leaderboard")
 
 
