@@ -288,7 +288,8 @@ def _first_line(exc: BaseException) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m evaluator.dispatch", description="Dispatch queued evaluations on Ray")
-    p.add_argument("--ray", default=setting("dispatch") if setting("dispatch") != "local" else "ray:auto",
+    configured = setting("dispatch")  # "local" names no cluster: then the one this machine is a node of
+    p.add_argument("--ray", default=configured if configured != "local" else "ray:auto",
                    help="ray:auto, ray://HEAD:10001 or ray:HOST:PORT (default: $POLYGLOT_DISPATCH or ray:auto)")
     p.add_argument("--data-dir", default=None, help="data folder every node reaches (default: $POLYGLOT_DATA_DIR)")
     p.add_argument("--queue", default=None, help="queue URL every node reaches (default: $POLYGLOT_QUEUE or the data "

@@ -15,8 +15,17 @@ import json
 from pathlib import Path
 
 from . import harness_map
-from .importer import (DIRECTION_SUFFIX, PERCENT_METRICS, ImportedRun, ImportFormatError, add_direction_means,
-                       check_unique, content_id, expect, number, score_row)
+from .importer import (
+    DIRECTION_SUFFIX,
+    PERCENT_METRICS,
+    ImportedRun,
+    ImportFormatError,
+    content_id,
+    expect,
+    finish_scores,
+    number,
+    score_row,
+)
 
 HARNESS = "lighteval"
 
@@ -154,12 +163,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
             t["n_items"] += n_items
         if key in used_details:
             samples.setdefault(m.task, []).extend(_samples(used_details[key], key, m, primary, run))
-    scores = add_direction_means(scores, run)
-    check_unique(scores, path)
-    if not scores:
-        raise ImportFormatError(path, "results", "holds no task with a metric")
-    for task, rows in samples.items():
-        run["tasks"][task]["n_rows"] = len(rows)
+    scores = finish_scores(scores, samples, run, path)
     run["imported"] = {
         "harness": "lighteval", "harness_version": sha, "git_hash": sha, "date": started,
         "model_revision": revision, "config": general, "n_shot": {k: _parse_key(k)[1] for k in results},

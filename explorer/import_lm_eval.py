@@ -13,8 +13,18 @@ import json
 from pathlib import Path
 
 from . import harness_map
-from .importer import (DIRECTION_SUFFIX, PERCENT_METRICS, ImportedRun, ImportFormatError, add_direction_means,
-                       check_unique, content_id, expect, iso_date, number, score_row)
+from .importer import (
+    DIRECTION_SUFFIX,
+    PERCENT_METRICS,
+    ImportedRun,
+    ImportFormatError,
+    content_id,
+    expect,
+    finish_scores,
+    iso_date,
+    number,
+    score_row,
+)
 
 HARNESS = "lm-eval"
 SKIP_KEYS = {"alias", "name", "sample_len", "samples", " ", ""}
@@ -180,12 +190,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
         if name in sample_files:
             rows = _samples(sample_files[name], name, m, primary, configs.get(name) or {}, run)
             samples.setdefault(m.task, []).extend(rows)
-    scores = add_direction_means(scores, run)
-    check_unique(scores, path)
-    if not scores:
-        raise ImportFormatError(path, "results", "holds no task with a metric")
-    for task, rows in samples.items():
-        run["tasks"][task]["n_rows"] = len(rows)
+    scores = finish_scores(scores, samples, run, path)
     run["imported"] = {
         "harness": "lm-evaluation-harness", "harness_version": version, "git_hash": obj.get("git_hash"),
         "upper_git_hash": obj.get("upper_git_hash"), "date": started, "model_args": model_args,

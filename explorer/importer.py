@@ -166,6 +166,18 @@ def check_unique(scores: list[dict], path) -> None:
         seen[key] = s["details"].get("harness_task")
 
 
+def finish_scores(scores: list[dict], samples: dict[str, list[dict]], run: dict, path) -> list[dict]:
+    """What every importer does once its rows are read: translation directions averaged, each score
+    given once, at least one score, and each task's number of sample rows in run.json."""
+    scores = add_direction_means(scores, run)
+    check_unique(scores, path)
+    if not scores:
+        raise ImportFormatError(path, "results", "holds no task with a metric")
+    for task, rows in samples.items():
+        run["tasks"][task]["n_rows"] = len(rows)
+    return scores
+
+
 def write_run_folder(run: ImportedRun, folder: Path) -> None:
     """The run folder as the evaluator writes it: samples, run.json, and scores.parquet last."""
     now = created_at(run.info)

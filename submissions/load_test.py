@@ -39,6 +39,17 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 
 
+
+def _stop(app: subprocess.Popen | None) -> None:
+    """Stop the app a load test started: SIGTERM, then SIGKILL after 20 s."""
+    if app is None:
+        return
+    app.terminate()
+    try:
+        app.wait(20)
+    except subprocess.TimeoutExpired:
+        app.kill()
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,12 +172,7 @@ def run(submissions: int, duplicates: int, reads: int, concurrency: int, timeout
                         and s["distinct_models_in_queue"] == expected and s["queued_over_limit"] == 0)
         return report
     finally:
-        if app is not None:
-            app.terminate()
-            try:
-                app.wait(20)
-            except subprocess.TimeoutExpired:
-                app.kill()
+        _stop(app)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -255,12 +261,7 @@ def run_downloads(downloads: int = 8, reads: int = 40, models: int = 20, languag
                         and report["leaderboard_during_downloads"]["errors"] == 0)
         return report
     finally:
-        if app is not None:
-            app.terminate()
-            try:
-                app.wait(20)
-            except subprocess.TimeoutExpired:
-                app.kill()
+        _stop(app)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
