@@ -102,8 +102,10 @@ def test_a_request_interrupted_too_often_fails_with_a_reason_and_the_next_is_cla
 def test_failures_keep_reason_and_bulk_requeue_takes_evaluator_failures_only(queue_url, open_queues):
     q = open_queues(queue_url)
     a, b, c = add(q, "org/a"), add(q, "org/b"), add(q, "org/c")
-    q.claim("w"); q.fail(a.id, "w", "evaluator error: disk full", "evaluator")
-    q.claim("w"); q.fail(b.id, "w", "the model ships only pickled weights", "model")
+    q.claim("w")
+    q.fail(a.id, "w", "evaluator error: disk full", "evaluator")
+    q.claim("w")
+    q.fail(b.id, "w", "the model ships only pickled weights", "model")
     assert q.cancel(c.id)
     assert q.get(a.id).error == "evaluator error: disk full"
     assert q.requeue_failed() == [a.id]
