@@ -11,8 +11,10 @@ The mapping is data (``data/harness_tasks.csv``), one row per task family, tried
     kind      the project's task kind
     metric    the harness metric that becomes the headline score; alternatives separated by ``|``,
               the first one the file holds counts (lm-eval keys carry their filter: ``acc,none``)
-    item_id   how the project's loader names an item, from the harness's logged document
-              (``{idx}``); empty: the harness's document number
+    item_id   how the project's loader names an item: a format template over the harness's logged
+              document (``{idx}``), its document number (``{doc_id}`` from 0, ``{doc_number}``
+              from 1) and the language code as written in the task name (``{lang}``); empty: the
+              harness's document number
     direction into (from English) or from (into English), for translation
 
 A name no row matches is imported under its own id, with no language (``*``).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,6 +49,19 @@ class Mapping:
     item_id: str  # a format template over the logged document, or ""
     direction: str  # "into", "from" or ""
     known: bool  # a row of the table matched (False: imported under its own id)
+    name_language: str = ""  # the language code as the harness's task name writes it ("sw")
+
+    def item_key(self, doc: dict, doc_id: int) -> str:
+        """The project's id of the harness's document ``doc_id`` (its number in the harness's split),
+        so imported samples pair with evaluated ones; the document number where the template cannot
+        be filled."""
+        if self.item_id:
+            try:
+                return self.item_id.format(**{**doc, "doc_id": doc_id, "doc_number": doc_id + 1,
+                                              "lang": self.name_language})
+            except (KeyError, IndexError, ValueError):
+                pass
+        return str(doc_id)
 
 
 @dataclass(frozen=True)
@@ -100,7 +115,7 @@ def resolve(harness: str, name: str, kind: str = "") -> Mapping:
         else:
             language = row.language
         return Mapping(row.task, language, groups.get("category") or "*", row.kind, row.metrics, row.item_id,
-                       row.direction, True)
+                       row.direction, True, groups.get("lang") or "")
     return Mapping(name, AGGREGATE, "*", kind, (), "", "", False)
 
 
@@ -110,6 +125,6 @@ def claim(m: Mapping, name: str, claimed: dict) -> Mapping:
     key = (m.task, m.language, m.category, m.direction)
     if claimed.setdefault(key, name) == name:
         return m
-    own = Mapping(name, m.language, m.category, m.kind, m.metrics, m.item_id, m.direction, False)
+    own = replace(m, task=name, known=False)
     claimed.setdefault((own.task, own.language, own.category, own.direction), name)
     return own

@@ -12,6 +12,7 @@ gold_index), ``model_response`` (text, logprobs, input) and ``metric`` (the docu
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from . import harness_map
@@ -127,7 +128,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
         metrics = expect(metrics, dict, path, f"results.{key}")
         m = harness_map.resolve(HARNESS, name, "")
         if not m.kind:
-            m = harness_map.Mapping(**{**m.__dict__, "kind": "unknown"})
+            m = replace(m, kind="unknown")
         m = harness_map.claim(m, name, claimed)
         names = [k for k in metrics if not k.endswith("_stderr")]
         if not names:

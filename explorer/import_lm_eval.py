@@ -10,6 +10,7 @@ their subtasks and are kept only where the mapping table names them (e.g. ``glob
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from . import harness_map
@@ -94,7 +95,7 @@ def _mapping(name: str, configs: dict, path) -> harness_map.Mapping:
         except KeyError as exc:
             raise ImportFormatError(path, f"configs.{name}.metadata.polyglot", f"missing {exc}") from None
     m = harness_map.resolve(HARNESS, name, kind)
-    return m if m.kind else harness_map.Mapping(**{**m.__dict__, "kind": kind or "unknown"})
+    return m if m.kind else replace(m, kind=kind or "unknown")
 
 
 def read(path: Path, root: Path | None = None) -> ImportedRun:
@@ -239,7 +240,7 @@ def _samples(file: Path, name: str, m: harness_map.Mapping, primary: str, config
             filtered = expect(line.get("filtered_resps"), list, where, "filtered_resps")
             score = number(line.get(base), where, base, allow_missing=True)
             hint = line.get("polyglot") if isinstance(line.get("polyglot"), dict) else {}
-            item_id = hint.get("item_id") or _item_id(m.item_id, doc, doc_id)
+            item_id = hint.get("item_id") or m.item_key(doc, doc_id)
             target = line.get("target")
             row = {"run_id": run["run_id"], "model": run["model"], "revision": run["revision"],
                    "precision": run["precision"], "suite": run["suite"], "suite_version": run["suite_version"],
@@ -273,11 +274,3 @@ def _samples(file: Path, name: str, m: harness_map.Mapping, primary: str, config
             rows.append(row)
     return rows
 
-
-def _item_id(template: str, doc: dict, doc_id: int) -> str:
-    if template:
-        try:
-            return template.format(**doc)
-        except (KeyError, IndexError, ValueError):
-            pass
-    return str(doc_id)

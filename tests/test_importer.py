@@ -128,6 +128,7 @@ def test_lm_eval_samples_become_sample_rows():
     assert len(mgsm) == 2  # one line per document: the headline filter's
     assert [r["prediction"] for r in mgsm] == ["5", "7"] and [r["score"] for r in mgsm] == [1.0, 0.0]
     assert mgsm[0]["generation"] == "Jibu: 5" and mgsm[0]["gold"] == "5"
+    assert [r["item_id"] for r in mgsm] == ["sw-001", "sw-002"]  # the loader's ids: the pairs line up
     # A subject of Global-MMLU: its rows carry the subject as category and the dataset's sample id.
     mmlu = run.samples["global_mmlu"]
     assert [(r["item_id"], r["category"], r["score"]) for r in mmlu] == [
@@ -354,3 +355,17 @@ def test_app_shows_imported_rows_as_their_own_source(tmp_path, start_app):
     assert mine[0]["xcopa"] == pytest.approx((0.75 + 0.5) / 2 * (100 if mine[0]["xcopa"] > 1 else 1))
     evaluated = client.predict("xcopa", "", "evaluated", api_name="/leaderboard_table")
     assert not [r for r in evaluated if r["model"] == "org/tiny-model"]
+
+
+def test_imported_mgsm_items_pair_with_the_loaders_items(tmp_path):
+    """lm-eval numbers MGSM's documents in the order of the published TSV; the project's loader names the
+    same lines {code}-{line:03d}: an imported sample and an evaluated one of the same question share an id."""
+    from evaluator.cards import all_cards
+    from evaluator.loaders import get_loader
+
+    card = all_cards()["mgsm"]
+    (tmp_path / "mgsm_sw.tsv").write_text("Swali: 2+3?\t5\nSwali: 10-4?\t6\n", encoding="utf-8")
+    loaded = get_loader(card.source.loader)(card, "swh_Latn", tmp_path)
+    imported = read_paths("lm-eval", [LM_EVAL])[0].samples["mgsm"]
+    assert [i.item_id for i in loaded] == [r["item_id"] for r in imported]
+    assert [i.fields["question"] for i in loaded] == [r["details"]["doc"]["question"] for r in imported]
