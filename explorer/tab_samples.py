@@ -141,7 +141,8 @@ def build(ctx, models) -> dict:
     # User changes only (.input): values set by on_run must not query the page again.
     for comp in (s_task, s_lang, s_cat, wrong):
         comp.input(lambda *v: show(*v, 1), filters, shown_outputs, api_visibility="private")
-    page.input(show, [*filters, page], shown_outputs, api_visibility="private")
+    # The page once typed (Enter or leaving the box), not at each keystroke: "12" is not first page 1.
+    gr.on([page.submit, page.blur], show, [*filters, page], shown_outputs, api_visibility="private")
 
     def download_samples(model_id: str, fmt: str = "csv", request: gr.Request = None):
         """Every per-sample row of a model's runs as one CSV, Parquet or JSON file."""
