@@ -14,14 +14,15 @@ from .formatting import escape_markdown, seconds_to_text
 COLUMNS = ["status", "model", "precision", "commit", "progress", "ETA", "runs on", "submitted", "started",
            "finished", "reason", "request"]
 # Widths that fit a laptop screen: the free-text columns (model, reason) take what the short ones leave.
-COLUMN_WIDTHS = ["11%", "17%", "6%", "8%", "8%", "5%", "8%", "8%", "8%", "8%", "13%", "6%"]
+COLUMN_WIDTHS = ["12%", "16%", "6%", "8%", "8%", "5%", "8%", "7%", "7%", "7%", "11%", "5%"]
 REASON_CHARS = 80  # longer reasons are cut in the table; clicking the row shows the full text below it
 
 
 def _when(ts) -> str:
     if ts is None or pd.isna(ts):
         return ""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # Short enough for its column (UTC, said in the table's label); the full time is in the row's details.
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%m-%d %H:%M")
 
 
 def runs_on(r) -> str:
@@ -105,7 +106,7 @@ def queue_table(queue, store=None) -> pd.DataFrame:
 def build(ctx) -> dict:
     with gr.Tab("Queue", id="queue") as tab:
         counts = gr.Markdown()
-        table = gr.Dataframe(label="Requests (newest first; click a row for its full reason)", interactive=False,
+        table = gr.Dataframe(label="Requests (newest first, times in UTC; click a row for its full reason)", interactive=False,
                              wrap=True, column_widths=COLUMN_WIDTHS, elem_id="queue-table")
         detail = gr.Markdown(elem_id="queue-detail")
         refresh_btn = gr.Button("Refresh", size="sm")
@@ -129,7 +130,11 @@ def build(ctx) -> dict:
             if r is None:
                 return ""
             status, skipped = status_text(r.status, skipped_of_runs(ctx.store, [r.run_id]).get(r.run_id))
-            return f"**{escape_markdown(r.model_id)}** · {escape_markdown(status)}\n\n{escape_markdown(r.error or skipped)}"
+            times = " · ".join(f"{name} {datetime.fromtimestamp(ts, timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+                               for name, ts in (("submitted", r.submitted_at), ("started", r.started_at),
+                                                ("finished", r.finished_at)) if ts)
+            return (f"**{escape_markdown(r.model_id)}** · {escape_markdown(status)} · {times}\n\n"
+                    f"{escape_markdown(r.error or skipped)}")
 
         outputs = [counts, table, problems]
         refresh_btn.click(refresh, None, outputs, api_visibility="private")

@@ -20,6 +20,9 @@ SAMPLE_EXPORT_COLUMNS = ("run_id, model, revision, precision, task, task_version
 # What a reader compares first (the answer expected, the answer given, its score) comes before the long prompt.
 SHOWN_COLUMNS = ["item_id", "language", "category", "turn", "gold", "prediction", "score", "metric", "generation",
                  "choices", "prompt", "choice_loglik", "truncated", "details"]
+# Pixels per column: short codes narrow, answers and texts wide enough to read without one letter a line.
+SHOWN_WIDTHS = [90, 90, 90, 50, 140, 140, 60, 70, 200, 200, 380, 150, 80, 140]
+NO_RUNS = "No evaluated run with per-sample rows here yet (reported figures have none)."
 ALL = "*"  # the value of "All languages" / "All categories" (no restriction)
 
 
@@ -44,7 +47,7 @@ def readable_list(value, digits: int | None = None) -> str:
 
 def readable_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """A page of views.samples as shown: answer columns first, lists as text, empty details dropped."""
-    out = rows.reindex(columns=[c for c in SHOWN_COLUMNS if c in rows.columns]).copy()
+    out = rows.reindex(columns=SHOWN_COLUMNS).copy()
     if "choices" in out:
         out["choices"] = out["choices"].map(readable_list)
     if "choice_loglik" in out:
@@ -85,8 +88,8 @@ def build(ctx, models) -> dict:
             # No bounds on the box itself (Gradio would refuse a value past them): the page shown is clamped.
             page = gr.Number(label="Page", value=1, precision=0, scale=0, min_width=100, elem_id="samples-page")
             page_info = gr.Markdown(elem_id="samples-page-info")
-        sample_table = gr.Dataframe(label="Items", interactive=False, wrap=True, max_height=600,
-                                    elem_id="samples-table")
+        sample_table = gr.Dataframe(value=pd.DataFrame(columns=SHOWN_COLUMNS), label="Items", interactive=False,
+                                    wrap=True, max_height=600, column_widths=SHOWN_WIDTHS, elem_id="samples-table")
         with gr.Accordion("Download every sample row of a model", open=False, elem_id="samples-download"):
             with gr.Row():
                 # Custom values stay allowed so that the API endpoint takes any model name (checked below).
@@ -105,11 +108,13 @@ def build(ctx, models) -> dict:
 
     def fill_lists(models_v=None, current=None):
         names = views.sample_models(store)
-        return fill_runs(models_v, current), gr.update(choices=names)
+        runs = fill_runs(models_v, current)
+        # Without any run the run list stays empty and on_run never fires: say why here.
+        return runs, gr.update(choices=names), (gr.skip() if runs["choices"] else NO_RUNS)
 
     def show(run_id, task_v, lang_v, cat_v, wrong_v, page_v):
         if not run_id or not task_v:
-            return pd.DataFrame(columns=SHOWN_COLUMNS), 1, ""
+            return pd.DataFrame(columns=SHOWN_COLUMNS), 1, "" if run_id else NO_RUNS
         language = None if lang_v in (None, "", ALL) else lang_v
         category = None if cat_v in (None, "", ALL) else cat_v
         # The requested page, clamped once the total is known (a page past the end shows the last one).
@@ -134,7 +139,7 @@ def build(ctx, models) -> dict:
                 *show(run_id, task_v, ALL, ALL, False, 1))
 
     shown_outputs = [sample_table, page, page_info]
-    tab.select(fill_lists, [models, run], [run, dl_model], api_visibility="private")
+    tab.select(fill_lists, [models, run], [run, dl_model, page_info], api_visibility="private")
     models.change(fill_runs, [models, run], run, api_visibility="private")
     run.change(on_run, run, [s_task, s_lang, s_cat, *shown_outputs], api_visibility="private")
     filters = [run, s_task, s_lang, s_cat, wrong]
@@ -165,4 +170,4 @@ def build(ctx, models) -> dict:
     # The file box appears once a file exists (the endpoint itself answers with the file's path).
     dl_button.click(endpoint(download_samples), [dl_model, dl_format], dl_file, api_name="download_samples").success(
         lambda: gr.update(visible=True), None, dl_file, api_visibility="private")
-    return {"choices": (lambda: fill_lists(), [run, dl_model])}
+    return {"choices": (lambda: fill_lists(), [run, dl_model, page_info])}

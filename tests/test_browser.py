@@ -242,8 +242,16 @@ def _open_tab(page, name: str) -> None:
     if tab.count() and tab.first.is_visible():
         tab.first.click()
         return
-    page.locator(".overflow-menu button, button.overflow-dropdown, .tab-container button[aria-haspopup]").first.click()
-    page.locator(".overflow-dropdown button, .overflow-item-container button", has_text=name).first.click()
+    found = page.evaluate("""(name) => {
+        const item = [...document.querySelectorAll('.overflow-dropdown button')].find(b => b.textContent.trim() === name);
+        if (!item) return false;
+        let menu = item.parentElement;
+        while (menu && !menu.querySelector('button[aria-label="More tabs"]')) menu = menu.parentElement;
+        menu?.querySelector('button[aria-label="More tabs"]')?.click();  // open the menu, then pick the tab
+        item.click();
+        return true;
+    }""", name)
+    assert found, f"no tab named {name}"
 
 
 def test_screenshots_of_every_view_on_a_laptop_and_a_phone(tmp_path, start_app):
@@ -253,9 +261,13 @@ def test_screenshots_of_every_view_on_a_laptop_and_a_phone(tmp_path, start_app):
 
     out = Path(os.environ.get("POLYGLOT_SCREENSHOTS") or tmp_path / "screens")
     out.mkdir(parents=True, exist_ok=True)
+    from explorer.synthetic import generate
+
     data = tmp_path / "store"
     write_starter_runs(data)
     queue_finished_partial_run(data)
+    # Per-sample rows for the Samples view: a few synthetic models (not in the starter suite, ranked below).
+    generate(data, models=3, languages=12, tasks=2, sample_models=2, items_per_language=20, sample_items=3)
     app = start_app(data, "--no-worker")
     for width, height in ((1440, 900), (390, 844)):
         with chromium_page(width, height) as page:
@@ -276,3 +288,11 @@ def test_screenshots_of_every_view_on_a_laptop_and_a_phone(tmp_path, start_app):
                 path = out / f"{name}-{width}.png"
                 page.screenshot(path=str(path), full_page=True)
                 assert path.stat().st_size > 10_000, path  # a rendered page, not a blank one
+            # One task with a chance level: the per-language bars draw it.
+            page.goto(app.url + "?tasks=xcopa", wait_until="domcontentloaded")
+            expect(page.locator("#leaderboard-table")).to_contain_text("model", timeout=60_000)
+            _open_tab(page, "Explorer")
+            expect(page.locator(".annotation-text", has_text="chance").first).to_be_visible(timeout=30_000)
+            path = out / f"explorer-languages-xcopa-{width}.png"
+            page.screenshot(path=str(path), full_page=True)
+            assert path.stat().st_size > 10_000, path
