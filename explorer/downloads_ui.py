@@ -25,8 +25,8 @@ def download_file(ctx, name: str, key: tuple, fmt: str, make: Callable[[], pd.Da
 def download_row(ctx, name: str, table_fn: Callable[..., pd.DataFrame], inputs: list, elem_id: str | None = None):
     """A format choice and a button; the file box stays hidden until a file exists (an empty one took
     ~190 px under every table)."""
-    with gr.Row(equal_height=True):
-        fmt = gr.Radio(list(FORMATS), value="csv", label="Format", show_label=False, scale=0, min_width=220,
+    with gr.Row():
+        fmt = gr.Radio(list(FORMATS), value="csv", label="Format", show_label=False, scale=0, min_width=300,
                        container=False)
         button = gr.Button(f"Download {name.replace('_', ' ')}", size="sm", scale=0, min_width=200,
                            elem_id=elem_id)

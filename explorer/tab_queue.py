@@ -13,8 +13,9 @@ from .formatting import escape_markdown, seconds_to_text
 
 COLUMNS = ["status", "model", "precision", "commit", "progress", "ETA", "runs on", "submitted", "started",
            "finished", "reason", "request"]
-# Widths that fit a laptop screen: the free-text columns (model, reason) take what the short ones leave.
-COLUMN_WIDTHS = ["12%", "16%", "6%", "8%", "8%", "5%", "8%", "7%", "7%", "7%", "11%", "5%"]
+# Widths in pixels, sized to their content (a share of the screen squeezes every column to one letter a
+# line on a phone); what does not fit scrolls sideways.
+COLUMN_WIDTHS = [150, 180, 75, 105, 95, 60, 110, 95, 95, 95, 210, 100]
 REASON_CHARS = 80  # longer reasons are cut in the table; clicking the row shows the full text below it
 
 
