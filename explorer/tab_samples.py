@@ -17,11 +17,12 @@ from .downloads_ui import download_file
 SAMPLE_EXPORT_COLUMNS = ("run_id, model, revision, precision, task, task_version, language, category, item_id, turn, "
                          "prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction, score, metric, "
                          "truncated, details, created_at")
-# What a reader compares first (the answer expected, the answer given, its score) comes before the long prompt.
-SHOWN_COLUMNS = ["item_id", "language", "category", "turn", "gold", "prediction", "score", "metric", "generation",
+# What a reader compares first (the answer expected, the answer given, its score) comes right after the item,
+# on the first screen of a phone too, and well before the long prompt.
+SHOWN_COLUMNS = ["item_id", "gold", "prediction", "score", "language", "category", "turn", "metric", "generation",
                  "choices", "prompt", "choice_loglik", "truncated", "details"]
 # Pixels per column: short codes narrow, answers and texts wide enough to read without one letter a line.
-SHOWN_WIDTHS = [90, 90, 90, 50, 140, 140, 60, 70, 200, 200, 380, 150, 80, 140]
+SHOWN_WIDTHS = [90, 140, 140, 60, 90, 90, 50, 70, 200, 200, 380, 150, 80, 140]
 NO_RUNS = "No evaluated run with per-sample rows here yet (reported figures have none)."
 ALL = "*"  # the value of "All languages" / "All categories" (no restriction)
 
@@ -117,7 +118,8 @@ def build(ctx, models) -> dict:
             return pd.DataFrame(columns=SHOWN_COLUMNS), 1, "" if run_id else NO_RUNS
         language = None if lang_v in (None, "", ALL) else lang_v
         category = None if cat_v in (None, "", ALL) else cat_v
-        # The requested page, clamped once the total is known (a page past the end shows the last one).
+        # The requested page as a whole number ≥ 1, then clamped once the total is known (a page past the
+        # end shows the last one).
         k, _ = views.page_bounds(10**9, page_v)
         try:
             rows, total = views.samples(store, run_id, task_v, language, category, bool(wrong_v), k,
@@ -136,12 +138,12 @@ def build(ctx, models) -> dict:
         return (gr.update(choices=opts.tasks, value=task_v),
                 gr.update(choices=[("All languages", ALL), *opts.languages], value=ALL),
                 gr.update(choices=[("All categories", ALL), *[(c, c) for c in opts.categories]], value=ALL),
-                *show(run_id, task_v, ALL, ALL, False, 1))
+                False, *show(run_id, task_v, ALL, ALL, False, 1))
 
     shown_outputs = [sample_table, page, page_info]
     tab.select(fill_lists, [models, run], [run, dl_model, page_info], api_visibility="private")
     models.change(fill_runs, [models, run], run, api_visibility="private")
-    run.change(on_run, run, [s_task, s_lang, s_cat, *shown_outputs], api_visibility="private")
+    run.change(on_run, run, [s_task, s_lang, s_cat, wrong, *shown_outputs], api_visibility="private")
     filters = [run, s_task, s_lang, s_cat, wrong]
     # User changes only (.input): values set by on_run must not query the page again.
     for comp in (s_task, s_lang, s_cat, wrong):
