@@ -23,16 +23,21 @@ def download_file(ctx, name: str, key: tuple, fmt: str, make: Callable[[], pd.Da
 
 
 def download_row(ctx, name: str, table_fn: Callable[..., pd.DataFrame], inputs: list, elem_id: str | None = None):
+    """A format choice and a button; the file box stays hidden until a file exists (an empty one took
+    ~190 px under every table)."""
     with gr.Row():
-        fmt = gr.Radio(list(FORMATS), value="csv", label="Format", scale=1, min_width=120)
-        button = gr.Button(f"Download {name.replace('_', ' ')}", size="sm", scale=1, elem_id=elem_id)
-        file = gr.File(label="File", interactive=False, scale=2, height=80,
+        fmt = gr.Radio(list(FORMATS), value="csv", label="Format", show_label=False, scale=0, min_width=300,
+                       container=False)
+        button = gr.Button(f"Download {name.replace('_', ' ')}", size="sm", scale=0, min_width=200,
+                           elem_id=elem_id)
+        file = gr.File(label="File", interactive=False, scale=1, height=60, visible=False,
                        elem_id=f"{elem_id}-file" if elem_id else None)
 
     def prepare(fmt_value, *values):
         # View tables are small: bounded overall only (the per-sample download is bounded per client too).
         fmt_value = fmt_value if fmt_value in FORMATS else "csv"
-        return download_file(ctx, name, tuple(repr(v) for v in values), fmt_value, lambda: table_fn(*values))
+        path = download_file(ctx, name, tuple(repr(v) for v in values), fmt_value, lambda: table_fn(*values))
+        return gr.update(value=path, visible=True)
 
     button.click(prepare, [fmt, *inputs], file, api_visibility="private")
     return file

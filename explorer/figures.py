@@ -21,6 +21,21 @@ def _header(height: int, title: str, legend_rows: int = 0) -> dict:
     return layout
 
 
+def add_chance_line(fig: go.Figure, chance: float | None, axis: str = "y") -> go.Figure:
+    """A dashed line labelled "chance" at the score of random guessing (a fraction), across the plot.
+    ``axis`` is the score axis ("y" for vertical bars, "x" for dot plots and horizontal ranges)."""
+    if chance is None:
+        return fig
+    line = {"dash": "dash", "color": "#555", "width": 1.5}
+    if axis == "y":
+        fig.add_hline(y=chance * 100, line=line, annotation_text="chance", annotation_position="top right",
+                      annotation_font={"size": 11, "color": "#555"}, layer="below")
+    else:
+        fig.add_vline(x=chance * 100, line=line, annotation_text="chance", annotation_position="bottom right",
+                      annotation_font={"size": 11, "color": "#555"}, layer="below")
+    return fig
+
+
 def _empty(message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14})
@@ -71,13 +86,14 @@ def language_heatmap(langs: pd.DataFrame, group_by: str = "family") -> go.Figure
     return fig
 
 
-def language_bars(langs: pd.DataFrame) -> go.Figure:
+def language_bars(langs: pd.DataFrame, chance: float | None = None) -> go.Figure:
     """Score per language for each chosen model with 95% intervals (where a single task is selected):
-    grouped bars for a few languages, a dot plot with one labelled row per language beyond STRIP_FROM."""
+    grouped bars for a few languages, a dot plot with one labelled row per language beyond STRIP_FROM.
+    ``chance``: the selected task's chance level, drawn as a dashed line (None: none drawn)."""
     if langs.empty:
         return _empty("No per-language scores for this selection")
     if langs["language"].nunique() > STRIP_FROM:
-        return _language_dots(langs)
+        return add_chance_line(_language_dots(langs), chance, axis="x")
     fig = go.Figure()
     for model, g in langs.groupby("model"):
         g = g.sort_values("language_name")
@@ -90,7 +106,7 @@ def language_bars(langs: pd.DataFrame) -> go.Figure:
     fig.update_layout(template=TEMPLATE, barmode="group", yaxis={"title": "score %", "range": [0, 100]},
                       xaxis={"tickangle": -45, "automargin": True}, height=480, margin={"t": 110},
                       **_header(480, "Score per language", legend_rows=2))
-    return fig
+    return add_chance_line(fig, chance)
 
 
 def _language_dots(langs: pd.DataFrame) -> go.Figure:
@@ -113,19 +129,33 @@ def _language_dots(langs: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def category_bars(cats: pd.DataFrame) -> go.Figure:
+def category_bars(cats: pd.DataFrame, chance_by_task: dict | None = None) -> go.Figure:
+    """Score per task and category. Tasks differ in chance level, so it is drawn per task: a dashed
+    segment over that task's bars only (``chance_by_task``: task -> fraction; tasks without one get none)."""
     if cats.empty:
         return _empty("No per-category scores for this selection")
     fig = go.Figure()
+    order: list[str] = []  # the category axis in the order plotly draws it (first appearance)
     for model, g in cats.groupby("model"):
-        fig.add_bar(name=model, x=g["task"] + " · " + g["category"], y=g["score"] * 100)
+        x = g["task"] + " · " + g["category"]
+        order += [v for v in x if v not in order]
+        fig.add_bar(name=model, x=x, y=g["score"] * 100)
+    for task, chance in (chance_by_task or {}).items():
+        at = [i for i, v in enumerate(order) if v.startswith(f"{task} · ")]
+        if chance is None or not at:
+            continue
+        fig.add_shape(type="line", xref="x", yref="y", x0=min(at) - 0.45, x1=max(at) + 0.45, y0=chance * 100,
+                      y1=chance * 100, line={"dash": "dash", "color": "#555", "width": 1.5}, name="chance")
+        fig.add_annotation(x=order[max(at)], xref="x", y=chance * 100, yref="y", text="chance", showarrow=False,
+                           yanchor="bottom", font={"size": 10, "color": "#555"})
     fig.update_layout(template=TEMPLATE, barmode="group", yaxis={"title": "score %", "range": [0, 100]},
                       height=420, title="Score per category (mean over languages)", legend={"orientation": "h", "y": -0.3})
     return fig
 
 
-def parity_chart(par: pd.DataFrame) -> go.Figure:
-    """Each model's worst-to-best language range, with its mean: spread and level side by side."""
+def parity_chart(par: pd.DataFrame, chance: float | None = None) -> go.Figure:
+    """Each model's worst-to-best language range, with its mean: spread and level side by side; ``chance``
+    as in language_bars (a worst language at chance level is not a low score, it is no signal)."""
     if par.empty:
         return _empty("No models with per-language scores for this selection")
     par = par.sort_values("mean")
@@ -144,10 +174,10 @@ def parity_chart(par: pd.DataFrame) -> go.Figure:
                              hovertemplate="mean %{x:.1f}%<extra></extra>"))
     fig.update_layout(template=TEMPLATE, height=max(320, 30 * len(par) + 140), xaxis={"title": "score %", "range": [0, 100]},
                       title="Parity: worst, mean and best language per model", legend={"orientation": "h", "y": -0.2})
-    return fig
+    return add_chance_line(fig, chance, axis="x")
 
 
-def parity_scatter(par: pd.DataFrame) -> go.Figure:
+def parity_scatter(par: pd.DataFrame, chance: float | None = None) -> go.Figure:
     """Mean score against gap: a small gap with a low mean is not parity. Colour: number of languages, on a
     scale from the fewest to the most in the selection (so 4 and 200 languages are both distinct)."""
     if par.empty:
@@ -162,7 +192,7 @@ def parity_scatter(par: pd.DataFrame) -> go.Figure:
     ))
     fig.update_layout(template=TEMPLATE, height=440, title="Mean score vs gap between best and worst language",
                       xaxis={"title": "mean score %", "range": [0, 100]}, yaxis={"title": "gap (points)", "rangemode": "tozero"})
-    return fig
+    return add_chance_line(fig, chance, axis="x")
 
 
 def layer_chart(layers: pd.DataFrame) -> go.Figure:
@@ -204,7 +234,8 @@ def difficulty_chart(diff: pd.DataFrame, top: int = 60) -> go.Figure:
 
 def compare_chart(cmp: pd.DataFrame, model_a: str, model_b: str, top: int = 40) -> go.Figure:
     """A − B per task and language, sorted; the ``top`` largest differences shown, the rest summarised in
-    the title; significant cells (Holm-corrected) solid and marked with ★."""
+    the title; significant cells (Holm-corrected) solid and marked with ★. No chance line: a difference
+    of two scores has none (two models both at chance differ by 0, as do two that are both perfect)."""
     if cmp.empty:
         return _empty("Nothing to compare: the two models share no task and language")
     ranked = cmp.assign(_size=cmp["difference"].abs()).sort_values("_size", ascending=False)

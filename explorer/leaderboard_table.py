@@ -42,6 +42,15 @@ REPORTED_TITLES = {
 # Score of random guessing, where the format fixes it (number of choices).
 CHANCE = {"xcopa": 0.5, "xnli": 1 / 3, "pawsx": 0.5, "xstory_cloze": 0.5, "xwinograd": 0.5, "belebele": 0.25,
           "global_mmlu": 0.25, "global_mmlu_lite": 0.25}
+
+
+def chance_of(tasks) -> float | None:
+    """The chance level of a view over ``tasks``: that of the task when there is exactly one. A mean over
+    several tasks has no single chance level (each language and model may cover different tasks), so none."""
+    tasks = tuple(tasks or ())
+    return CHANCE.get(tasks[0]) if len(tasks) == 1 else None
+
+
 # Sources in the order their groups are shown.
 SOURCE_ORDER = {"evaluated": 0, "imported": 1, "reported": 2}
 STATUS_ORDER = {"ranked": 0, "reference": 0, "partial": 1, "no results": 2}

@@ -10,6 +10,7 @@ from . import figures, tab_samples, views
 from .downloads_ui import download_row
 from .filter_bar import filters_from_values
 from .formatting import percent_columns
+from .leaderboard_table import CHANCE, chance_of
 
 SUBTABS = ["languages", "categories", "parity", "compare", "details"]
 
@@ -69,7 +70,7 @@ def build(ctx, bar) -> dict:
             counts_table = gr.Dataframe(label="Items under a fallback rule per run: truncated prompts, choices "
                                               "encoded alone (degenerate joint split), unchecked instructions",
                                         interactive=False, max_height=300, elem_id="task-run-counts")
-        tab_samples.build(ctx, models)
+        samples = tab_samples.build(ctx, models)
 
         outputs = {
             "languages": [heatmap, bars, difficulty, lang_table],
@@ -85,14 +86,16 @@ def build(ctx, bar) -> dict:
                 langs = views.per_language(store, f)
                 diff = views.language_difficulty(store, views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)},
                                                                          "models": ()}))
-                return [figures.language_heatmap(langs, group_v), figures.language_bars(langs),
+                return [figures.language_heatmap(langs, group_v), figures.language_bars(langs, chance_of(f.tasks)),
                         figures.difficulty_chart(diff), percent_columns(langs, ["score", "ci_low", "ci_high"])]
             if name == "categories":
                 cats = views.category_summary(store, f)
-                return [figures.category_bars(cats), percent_columns(cats, ["score"])]
+                chances = {t: CHANCE.get(t) for t in cats["task"].unique()} if not cats.empty else {}
+                return [figures.category_bars(cats, chances), percent_columns(cats, ["score"])]
             if name == "parity":
                 par = views.parity(store, f)
-                return [figures.parity_chart(par.head(40)), figures.parity_scatter(par),
+                chance = chance_of(f.tasks)
+                return [figures.parity_chart(par.head(40), chance), figures.parity_scatter(par, chance),
                         percent_columns(par, ["mean", "best", "worst", "gap", "spread", "mother_tongue_effect"])]
             if name == "compare":
                 if not a or not b:
@@ -129,4 +132,4 @@ def build(ctx, bar) -> dict:
             return (gr.update(choices=names), gr.update(choices=names), gr.update(choices=names))
 
     return {"tab": tab, "refresh": (update, update_inputs, all_outputs),
-            "choices": (load_choices, [models, model_a, model_b])}
+            "choices": (load_choices, [models, model_a, model_b]), "sample_choices": samples["choices"]}

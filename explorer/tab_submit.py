@@ -11,7 +11,8 @@ from .formatting import escape_markdown
 from .admin_import import import_files
 
 
-def build(ctx) -> None:
+def build(ctx) -> dict:
+    """The tab; returns its submit event, so that the Queue can refresh as soon as a request is added."""
     with gr.Tab("Submit", id="submit"):
         gr.Markdown(
             "Submit a causal language model from the Hugging Face Hub. It must be public (or readable by this "
@@ -34,7 +35,7 @@ def build(ctx) -> None:
             icon = "✅" if res.status == "queued" else "❌"
             return f"{icon} **{res.status}**: {escape_markdown(res.message)}"
 
-        button.click(on_submit, [model_id, revision, precision], result, api_visibility="private")
+        submitted = button.click(on_submit, [model_id, revision, precision], result, api_visibility="private")
 
         # Admins only (their Hub user name in admins.txt or $POLYGLOT_ADMINS, signed in): the check is made
         # on every click, server-side; the public form above stays Hub-only.
@@ -62,6 +63,7 @@ def build(ctx) -> None:
             add.click(on_add, [base_url, served, key_env], added, api_visibility="private")
 
         _import_section(ctx)
+    return {"submitted": submitted}
 
 
 def _import_section(ctx) -> None:

@@ -19,7 +19,7 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
         with gr.Tabs():
             lb = tab_leaderboard.build(ctx, bar)
             ex = tab_explore.build(ctx, bar)
-            tab_submit.build(ctx)
+            sub = tab_submit.build(ctx)
             qu = tab_queue.build(ctx)
             tab_about.build(ctx)
         api.register(ctx)
@@ -42,9 +42,11 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
 
         loaded = demo.load(on_load, None, bar.inputs + lb_load_outputs, api_visibility="private")
         loaded.then(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
-        for fn, outputs in (lb["choices"], ex["choices"]):
+        for fn, outputs in (lb["choices"], ex["choices"], ex["sample_choices"]):
             demo.load(fn, None, outputs, api_visibility="private")
         q_refresh, _, q_outputs = qu["refresh"]
         demo.load(q_refresh, None, q_outputs, api_visibility="private")
+        # A new request is listed at once, not at the next tick of the Queue's timer.
+        sub["submitted"].then(q_refresh, None, q_outputs, api_visibility="private")
     guard_blocks(demo)  # every handler: unexpected failures reach the caller as an error id only
     return demo

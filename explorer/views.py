@@ -678,6 +678,60 @@ def samples(store, run_id: str, task: str, language: str | None = None, category
     return rows.drop(columns=["total_rows"]), int(rows["total_rows"].iloc[0])
 
 
+SAMPLE_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    """What the Samples view offers for one run: its tasks, its languages as (label, code), its categories."""
+
+    tasks: list
+    languages: list
+    categories: list
+
+
+def sample_options(store, run_id: str) -> SampleOptions:
+    """The tasks, languages (named from the language table) and categories of a run's scores."""
+    if not run_id:
+        return SampleOptions([], [], [])
+    cells = store.query(
+        f"""SELECT DISTINCT s.task, s.language, coalesce(l.name, s.language) AS language_name, s.category
+            FROM scores s LEFT JOIN languages l ON l.code = s.language
+            WHERE s.run_id = ? AND s.language <> '{AGGREGATE}'""", [run_id])
+    langs = cells.drop_duplicates("language").sort_values(["language_name", "language"])
+    return SampleOptions(
+        tasks=sorted(cells["task"].unique()),
+        languages=[(f"{n} ({c})", c) for c, n in zip(langs["language"], langs["language_name"])],
+        categories=sorted(c for c in cells["category"].unique() if c != "*"),
+    )
+
+
+def sample_runs(store, models=()) -> pd.DataFrame:
+    """Runs with readable per-sample rows, newest first (only those of ``models`` when given)."""
+    models = tuple(models or ())
+    clause = "AND r.model IN (SELECT unnest(?))" if models else ""
+    return store.query(
+        f"""SELECT DISTINCT r.run_id, r.model, r.revision, r.precision, r.finished_at
+            FROM runs r JOIN sample_files s USING (run_id)
+            WHERE s.problem IS NULL {clause} ORDER BY r.finished_at DESC NULLS LAST, r.run_id""",
+        [list(models)] if models else [])
+
+
+def sample_models(store) -> list[str]:
+    """Models with readable per-sample rows (what the per-sample download offers)."""
+    return sorted(sample_runs(store)["model"].unique())
+
+
+def page_bounds(total: int, page, page_size: int = SAMPLE_PAGE_SIZE) -> tuple[int, int]:
+    """(the page to show, the number of pages): ``page`` clamped to 1..last, one page when nothing matches."""
+    pages = max(1, -(-int(total) // max(1, int(page_size))))
+    try:
+        k = int(page)
+    except (TypeError, ValueError):
+        k = 1
+    return min(max(1, k), pages), pages
+
+
 def sample_problems(store, model: str) -> list[str]:
     """Why some of a model's per-sample files cannot be read (empty when all can)."""
     return [reason for _, reason in store.sample_files(model)[1]]

@@ -79,8 +79,7 @@ def test_explorer_language_filter_changes_the_heatmap_and_downloads(tmp_path, st
         page.wait_for_timeout(3000)
         page.screenshot(path=str(ARTIFACTS / "explorer-compare.png"), full_page=True)
         page.get_by_role("tab", name="Samples").click()
-        _pick(page, "explorer-models", "synthetic-org/model-0000")
-        page.wait_for_timeout(3000)
+        expect(page.locator("#samples-page-info")).to_contain_text("items", timeout=30_000)  # filled on its own
         page.screenshot(path=str(ARTIFACTS / "explorer-samples.png"), full_page=True)
         page.get_by_role("tab", name="Per language").click()
 
@@ -89,6 +88,7 @@ def test_explorer_language_filter_changes_the_heatmap_and_downloads(tmp_path, st
         assert "langs=afr_Latn" in page.url  # the view can be shared as a link
         page.screenshot(path=str(ARTIFACTS / "explorer-filtered.png"), full_page=True)
 
+        expect(page.locator("#download-per-language-file")).to_be_hidden()  # no empty file box before a download
         page.locator("#download-per-language").click()
         link = page.locator('#download-per-language-file a[download="per_language.csv"]').first
         expect(link).to_be_visible(timeout=30_000)
@@ -174,3 +174,125 @@ def test_default_view_ranks_only_comparable_rows_with_per_task_columns(tmp_path,
         page.screenshot(path=str(ARTIFACTS / "leaderboard-390.png"))
         box = score.bounding_box()
         assert box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, box  # on the first screen
+
+
+def test_samples_view_lists_runs_names_languages_bounds_pages_and_downloads_a_picked_model(tmp_path, start_app):
+    import csv
+
+    from explorer.synthetic import generate
+
+    data = tmp_path / "store"
+    # 6 languages × 5 items: 30 rows per task, two pages of 20.
+    generate(data, models=3, languages=6, tasks=2, sample_models=2, items_per_language=20, sample_items=5)
+    app = start_app(data, "--no-worker")
+    with chromium_page(1440, 900) as page:
+        page.goto(app.url, wait_until="domcontentloaded")
+        expect(page.locator("#leaderboard-summary")).to_contain_text("model entries", timeout=60_000)
+        page.get_by_role("tab", name="Explorer").click()
+        page.get_by_role("tab", name="Samples").click()
+        info = page.locator("#samples-page-info")
+        # The run list fills when the tab opens: no model to choose in the Explorer's box first.
+        expect(info).to_contain_text("30 items · page 1 of 2", timeout=30_000)
+        assert "synthetic-org/model-" in page.locator("#samples-run input").input_value()
+        assert page.locator("#samples-language input").input_value() == "All languages"
+        assert page.locator("#samples-category input").input_value() == "All categories"
+        page.locator("#samples-language input").click()
+        options = page.get_by_role("option")
+        expect(options.first).to_be_visible()
+        names = [n.replace("✓", "").strip() for n in options.all_inner_texts()]
+        assert names[0] == "All languages" and all("(" in n and "_" in n for n in names[1:]), names  # "Name (code)"
+        page.keyboard.press("Escape")
+
+        header = [h.strip().split("\n")[0] for h in page.locator("#samples-table thead th").all_inner_texts()]
+        header = [h for h in header if h]
+        assert header.index("gold") < header.index("prediction") < header.index("score") < header.index("prompt"), header
+        choices_cell = page.locator("#samples-table tbody tr").first.locator("td").nth(header.index("choices"))
+        expect(choices_cell).to_contain_text("A: ")
+        assert "['" not in choices_cell.inner_text()
+
+        box = page.locator("#samples-page input")
+        box.fill("99")
+        box.press("Enter")
+        expect(info).to_contain_text("page 2 of 2", timeout=30_000)  # clamped to the last page
+        expect(box).to_have_value("2")
+        page.screenshot(path=str(ARTIFACTS / "samples-last-page.png"), full_page=True)
+
+        page.locator("#samples-download").get_by_text("Download every sample row of a model").click()
+        expect(page.locator("#samples-download-file")).to_be_hidden()
+        _pick(page, "samples-download-model", "synthetic-org/model-0001")
+        page.locator("#samples-download-button").click()
+        link = page.locator('#samples-download-file a[download]').first
+        expect(link).to_be_visible(timeout=30_000)
+        with page.expect_download() as got:
+            link.click()
+        rows = list(csv.DictReader(open(got.value.path(), encoding="utf-8", newline="")))
+        assert rows and {r["model"] for r in rows} == {"synthetic-org/model-0001"}
+
+
+VIEWS = [("leaderboard", None, None), ("explorer-languages", "Explorer", "Per language"),
+         ("explorer-categories", "Explorer", "Per category"), ("explorer-parity", "Explorer", "Parity"),
+         ("explorer-compare", "Explorer", "Compare two models"), ("explorer-details", "Explorer", "Task details"),
+         ("samples", "Explorer", "Samples"), ("submit", "Submit", None), ("queue", "Queue", None),
+         ("about", "About", None)]
+
+
+def _open_tab(page, name: str) -> None:
+    """Click a tab by name; on a narrow screen Gradio moves the tabs that do not fit into a menu."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    found = page.evaluate("""(name) => {
+        const item = [...document.querySelectorAll('.overflow-dropdown button')].find(b => b.textContent.trim() === name);
+        if (!item) return false;
+        let menu = item.parentElement;
+        while (menu && !menu.querySelector('button[aria-label="More tabs"]')) menu = menu.parentElement;
+        menu?.querySelector('button[aria-label="More tabs"]')?.click();  // open the menu, then pick the tab
+        item.click();
+        return true;
+    }""", name)
+    assert found, f"no tab named {name}"
+
+
+def test_screenshots_of_every_view_on_a_laptop_and_a_phone(tmp_path, start_app):
+    """Screenshots of each view at 1440×900 and 390×844, into $POLYGLOT_SCREENSHOTS (else a temporary folder)."""
+    import os
+    from pathlib import Path
+
+    out = Path(os.environ.get("POLYGLOT_SCREENSHOTS") or tmp_path / "screens")
+    out.mkdir(parents=True, exist_ok=True)
+    from explorer.synthetic import generate
+
+    data = tmp_path / "store"
+    write_starter_runs(data)
+    queue_finished_partial_run(data)
+    # Per-sample rows for the Samples view: a few synthetic models (not in the starter suite, ranked below).
+    generate(data, models=3, languages=12, tasks=2, sample_models=2, items_per_language=20, sample_items=3)
+    app = start_app(data, "--no-worker")
+    for width, height in ((1440, 900), (390, 844)):
+        with chromium_page(width, height) as page:
+            page.goto(app.url, wait_until="domcontentloaded")
+            expect(page.locator("#leaderboard-table")).to_contain_text(FULL_MODEL, timeout=60_000)
+            if width == 390:  # a score on the first screen of a phone
+                score = page.locator("#leaderboard-table tr", has_text=FULL_MODEL).locator("td:visible",
+                                                                                         has_text="60.0").first
+                expect(score).to_be_visible()
+                box = score.bounding_box()
+                assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, box
+            for name, tab, subtab in VIEWS:
+                if tab:
+                    _open_tab(page, tab)
+                if subtab:
+                    _open_tab(page, subtab)
+                page.wait_for_timeout(2000)
+                path = out / f"{name}-{width}.png"
+                page.screenshot(path=str(path), full_page=True)
+                assert path.stat().st_size > 10_000, path  # a rendered page, not a blank one
+            # One task with a chance level: the per-language bars draw it.
+            page.goto(app.url + "?tasks=xcopa", wait_until="domcontentloaded")
+            expect(page.locator("#leaderboard-table")).to_contain_text("model", timeout=60_000)
+            _open_tab(page, "Explorer")
+            expect(page.locator(".annotation-text", has_text="chance").first).to_be_visible(timeout=30_000)
+            path = out / f"explorer-languages-xcopa-{width}.png"
+            page.screenshot(path=str(path), full_page=True)
+            assert path.stat().st_size > 10_000, path

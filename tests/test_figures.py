@@ -85,3 +85,38 @@ def test_parity_scatter_colours_span_the_selection():
                         "n_languages": [4, 50, 200]})
     marker = figures.parity_scatter(par).data[0].marker
     assert (marker.cmin, marker.cmax) == (4, 200) and marker.colorscale is not None
+
+
+def _chance_shapes(fig):
+    return [s for s in fig.layout.shapes if s.line.dash == "dash"]
+
+
+def test_chance_level_is_a_dashed_labelled_line_for_one_task():
+    from explorer.leaderboard_table import chance_of
+
+    assert chance_of(("belebele",)) == 0.25 and chance_of(("belebele", "xcopa")) is None and chance_of(()) is None
+    assert chance_of(("mgsm",)) is None  # open answers: no chance level
+    few = figures.language_bars(_langs(10), chance=0.25)
+    (line,) = _chance_shapes(few)
+    assert line.y0 == line.y1 == 25  # on the score axis, in %
+    assert any(a.text == "chance" for a in few.layout.annotations)
+    many = figures.language_bars(_langs(200), chance=0.5)  # the dot plot: scores run along x
+    (line,) = _chance_shapes(many)
+    assert line.x0 == line.x1 == 50
+    par = pd.DataFrame({"model": ["a", "b"], "mean": [0.5, 0.6], "best": [0.7, 0.8], "worst": [0.3, 0.4],
+                        "best_language": ["x", "y"], "worst_language": ["z", "w"], "gap": [0.4, 0.4],
+                        "n_languages": [4, 5]})
+    for fig in (figures.parity_chart(par, 1 / 3), figures.parity_scatter(par, 1 / 3)):
+        (line,) = _chance_shapes(fig)
+        assert abs(line.x0 - 100 / 3) < 1e-9
+    # Several tasks, or a task without a chance level: no line at all.
+    assert not _chance_shapes(figures.language_bars(_langs(10)))
+    assert not _chance_shapes(figures.parity_chart(par))
+
+
+def test_category_bars_draw_each_tasks_own_chance_level_over_its_bars_only():
+    cats = pd.DataFrame({"model": ["m"] * 4, "task": ["belebele", "belebele", "xcopa", "mgsm"],
+                         "category": ["a", "b", "a", "a"], "score": [0.5, 0.6, 0.7, 0.2]})
+    fig = figures.category_bars(cats, {"belebele": 0.25, "xcopa": 0.5, "mgsm": None})
+    lines = sorted(_chance_shapes(fig), key=lambda s: s.x0)
+    assert [(s.y0, s.x0, s.x1) for s in lines] == [(25, -0.45, 1.45), (50, 1.55, 2.45)]  # none for mgsm

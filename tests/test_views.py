@@ -302,3 +302,58 @@ def test_task_run_counts_show_fallback_counts(tmp_path):
     assert counts[["task", "n_truncated", "n_separate_continuations"]].values.tolist() == [["t1", 2, 3]]
     provenance = V.model_provenance(s, "org/E")
     assert provenance["n_separate_continuations"].tolist() == [3]
+
+
+def test_sample_runs_list_runs_with_per_sample_rows_newest_first(tmp_path):
+    _write(tmp_path / "results", "org/A", SCORES["org/A"], datetime(2026, 11, 1, tzinfo=timezone.utc), samples=[1, 0])
+    _write(tmp_path / "results", "org/D", SCORES["org/D"], datetime(2026, 11, 2, tzinfo=timezone.utc), samples=[1])
+    _write(tmp_path / "results", "org/B", SCORES["org/B"], datetime(2026, 11, 3, tzinfo=timezone.utc))  # no samples
+    s = ResultStore(tmp_path, include_reported=False, persistent=False)
+    try:
+        assert V.sample_runs(s)["run_id"].tolist() == ["D", "A"]  # newest first, B has no per-sample rows
+        assert V.sample_runs(s, ("org/A",))["run_id"].tolist() == ["A"]  # the Explorer's model box narrows it
+        assert V.sample_models(s) == ["org/A", "org/D"]
+    finally:
+        s.close()
+
+
+def test_sample_options_name_the_languages_of_a_run(store):
+    opts = V.sample_options(store, "A")
+    assert opts.tasks == ["t1", "t2"]
+    assert opts.languages == [("English (eng_Latn)", "eng_Latn"), ("French (fra_Latn)", "fra_Latn"),
+                              ("German (deu_Latn)", "deu_Latn")]  # labelled by name, valued by code
+    assert opts.categories == ["idiom"]
+    assert V.sample_options(store, "") == V.SampleOptions([], [], [])
+
+
+def test_page_bounds_clamp_to_the_last_page():
+    assert V.page_bounds(45, 1) == (1, 3)
+    assert V.page_bounds(45, 99) == (3, 3)  # past the end: the last page
+    assert V.page_bounds(45, 0) == (1, 3) and V.page_bounds(45, -4) == (1, 3)
+    assert V.page_bounds(0, 5) == (1, 1)  # nothing matches: one empty page
+    assert V.page_bounds(40, 2) == (2, 2) and V.page_bounds(41, 3) == (3, 3)
+    assert V.page_bounds(45, None) == (1, 3) and V.page_bounds(45, float("nan")) == (1, 3)
+
+
+def test_sample_page_reads_answers_first_and_lists_as_text():
+    import pandas as pd
+
+    from explorer.tab_samples import SHOWN_COLUMNS, readable_rows, run_choices
+
+    rows = pd.DataFrame([{"item_id": "i1", "language": "swh_Latn", "category": "*", "turn": 0, "prompt": "long " * 50,
+                          "choices": np.array(["yes", "no"], dtype=object), "choice_loglik": np.array([-1.234, -5.0]),
+                          "generation": None, "gold": "yes", "prediction": "no", "score": 0.0, "metric": "acc",
+                          "truncated": False, "details": "{}"}])
+    shown = readable_rows(rows)
+    cols = list(shown.columns)
+    assert cols == SHOWN_COLUMNS
+    assert cols.index("gold") + 1 == cols.index("prediction") and cols.index("prediction") + 1 == cols.index("score")
+    assert cols.index("score") < cols.index("prompt")
+    assert shown["choices"].iloc[0] == "A: yes · B: no"  # not numpy's "['yes' 'no']"
+    assert shown["choice_loglik"].iloc[0] == "-1.23 · -5.00" and shown["details"].iloc[0] == ""
+    runs = pd.DataFrame([{"run_id": "r1", "model": "org/m", "revision": "abc", "precision": "bf16",
+                          "finished_at": datetime(2026, 11, 2, 10, 30, tzinfo=timezone.utc)}])
+    assert run_choices(runs) == [("org/m@abc · 2026-11-02 10:30 · r1", "r1")]
+    runs["finished_at"] = ["2026-11-02T10:30:00+00:00"]  # as run.json writes it
+    assert run_choices(runs) == [("org/m@abc · 2026-11-02 10:30 · r1", "r1")]
+    assert run_choices(runs.assign(finished_at=[None], revision=[None])) == [("org/m · r1", "r1")]
