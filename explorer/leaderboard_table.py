@@ -12,7 +12,7 @@ gathers its inputs from the store.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -302,8 +302,7 @@ def _language_targets(store, f: views.Filters, tasks) -> dict | None:
     """Under a language filter: per task, how many of the selected languages it has in the store."""
     if not f.language_filtered:
         return None
-    w, args = views.where(store, views.Filters(languages=f.languages, scripts=f.scripts, families=f.families,
-                                               tiers=f.tiers, tasks=tuple(tasks)), "s")
+    w, args = views.where(store, replace(f.keeping("language"), tasks=tuple(tasks)), "s")
     df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
                          WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
     return dict(zip(df["task"], df["n"]))
@@ -337,7 +336,7 @@ def leaderboard_table(store, f: views.Filters | None = None, spec: TableSpec | N
 
 def _leaderboard_table(store, f: views.Filters, spec: TableSpec) -> LeaderboardTable:
     # The set decides the tasks: the task filter only narrows which sets are offered.
-    base = views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "tasks": ()})
+    base = replace(f, tasks=())
     per_task = views.task_scores(store, base)
     present = sorted(set(per_task["task"])) if len(per_task) else []
     offered = [t for t in present if not f.tasks or t in f.tasks]
@@ -356,11 +355,9 @@ def _leaderboard_table(store, f: views.Filters, spec: TableSpec) -> LeaderboardT
         return LeaderboardTable(empty, BenchmarkSet("", "no benchmark", ()), [], _why_empty(f, None), sets)
     entries = None
     if spec.include_empty:
-        w, args = views.where(store, views.Filters(sources=f.sources, search=f.search, sizes=f.sizes,
-                                                   models=f.models), "s", True)
+        w, args = views.where(store, f.entry_part, "s", True)
         entries = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
-    langs = views._entry_languages(store, views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)},
-                                                          "tasks": bench.tasks}))
+    langs = views._entry_languages(store, replace(f, tasks=bench.tasks))
     meta = store.query(f"SELECT model, hub_id, params_b, {views.SIZE_SQL} AS size FROM models")
     rows = compute_table(per_task, bench, targets=targets_all, entries=entries, languages=langs, meta=meta,
                          skipped=store.cached(("skipped_tasks",), lambda: _skipped(store)), merge_sources=spec.merge_sources, sort=spec.sort)

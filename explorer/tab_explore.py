@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import replace
 
 import gradio as gr
 
@@ -26,7 +26,7 @@ def build(ctx, bar) -> dict:
         def filters_with_models(*values):
             *filter_values, models_v = values
             f = filters_from_values(*filter_values)
-            return views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": tuple(models_v or ())})
+            return replace(f, models=tuple(models_v or ()))
 
         inputs = bar.inputs + [models]
         with gr.Tab("Per language") as t_lang:
@@ -83,8 +83,7 @@ def build(ctx, bar) -> dict:
         def compute(name, f, group_v, a, b):
             if name == "languages":
                 langs = views.per_language(store, f)
-                diff = views.language_difficulty(store, views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)},
-                                                                         "models": ()}))
+                diff = views.language_difficulty(store, replace(f, models=()))
                 return [figures.language_heatmap(langs, group_v), figures.language_bars(langs),
                         figures.difficulty_chart(diff), percent_columns(langs, ["score", "ci_low", "ci_high"])]
             if name == "categories":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -18,13 +18,13 @@ import pandas as pd
 from evaluator.languages import AGGREGATE
 from evaluator.stats import Z95
 
+from .filters import FILTERS, SIZE_BUCKETS, SOURCES, TIERS, Filters
 from .formatting import HUB_REPO
 
 from .stats import holm, mcnemar_exact, paired_bootstrap_p, rank_with_ties
 from .store import CELL_AGGREGATE
 
 ENTRY = ["model", "revision", "precision", "source"]
-SIZE_BUCKETS = ["<1B", "1-3B", "3-8B", "8-20B", "20-75B", ">75B", "unknown"]
 SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '<1B' WHEN params_b < 3 THEN '1-3B'
               WHEN params_b < 8 THEN '3-8B' WHEN params_b < 20 THEN '8-20B' WHEN params_b < 75 THEN '20-75B'
               ELSE '>75B' END"""
@@ -32,39 +32,6 @@ SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '
 
 class SamplesUnavailable(ValueError):
     """Per-sample rows that cannot be read; the message says which and why (scores are unaffected)."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a view is restricted to; empty means no restriction. ``category`` "*" is the whole task."""
-
-    tasks: tuple = ()
-    kinds: tuple = ()
-    category: str = "*"
-    languages: tuple = ()
-    scripts: tuple = ()
-    families: tuple = ()
-    tiers: tuple = ()
-    sources: tuple = ()
-    sizes: tuple = ()
-    models: tuple = ()
-    search: str = ""
-
-    def __post_init__(self):
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, (list, set)):
-                object.__setattr__(self, f.name, tuple(v))
-            elif v is None:
-                object.__setattr__(self, f.name, "*" if f.name == "category" else "" if f.name == "search" else ())
-        object.__setattr__(self, "category", self.category or "*")
-
-    def key(self) -> tuple:
-        return tuple(getattr(self, f.name) for f in fields(self))
-
-    @property
-    def language_filtered(self) -> bool:
-        return bool(self.languages or self.scripts or self.families or self.tiers)
 
 
 def _escape_like(text: str) -> str:
@@ -84,13 +51,13 @@ def resolved_languages(store, f: Filters) -> tuple | None:
 
     def compute():
         clauses, args = [], []
-        _in("code", f.languages, clauses, args)
-        _in("script", f.scripts, clauses, args)
-        _in("family", f.families, clauses, args)
-        _in("tier", f.tiers, clauses, args)
+        for spec in FILTERS:
+            if spec.level == "language":
+                _in(spec.column, getattr(f, spec.name), clauses, args)
         codes = store.query(f"SELECT code FROM languages WHERE {' AND '.join(clauses)}", args)["code"].tolist()
         # Codes outside the table (a benchmark's own) still match when asked for by name.
-        extra = [c for c in f.languages if c not in codes and not (f.scripts or f.families or f.tiers)]
+        narrowed = replace(f, languages=()).language_filtered
+        extra = [c for c in f.languages if c not in codes and not narrowed]
         return tuple(codes + extra)
 
     return store.cached(("languages", f.key()), compute)
@@ -100,21 +67,25 @@ def where(store, f: Filters, alias: str = "s", entry_only: bool = False) -> tupl
     """SQL conditions (with their parameters) for a score table aliased ``alias``."""
     p = f"{alias}."
     clauses, args = [], []
-    _in(f"{p}source", f.sources, clauses, args)
-    _in(f"{p}model", f.models, clauses, args)
-    terms = [t.strip() for t in (f.search or "").split(";") if t.strip()]
-    if terms:
-        clauses.append("(" + " OR ".join(f"{p}model ILIKE ? ESCAPE '\\'" for _ in terms) + ")")
-        args.extend(f"%{_escape_like(t)}%" for t in terms)
-    if f.sizes:
-        clauses.append(f"{p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(f.sizes))}))"
-                       if "unknown" not in f.sizes else
-                       f"({p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(f.sizes))})) "
-                       f"OR {p}model NOT IN (SELECT model FROM model_sizes))")
-        args.extend(f.sizes)
+    for spec in FILTERS:
+        values = getattr(f, spec.name)
+        if not values or spec.level not in ("entry", "cell") or (entry_only and spec.level != "entry"):
+            continue
+        if spec.match == "in":
+            _in(f"{p}{spec.column}", values, clauses, args)
+        elif spec.match == "search":
+            terms = [t.strip() for t in values.split(";") if t.strip()]
+            if terms:
+                clauses.append("(" + " OR ".join(f"{p}model ILIKE ? ESCAPE '\\'" for _ in terms) + ")")
+                args.extend(f"%{_escape_like(t)}%" for t in terms)
+        elif spec.match == "size":
+            sized = f"{p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(values))}))"
+            clauses.append(sized if "unknown" not in values else
+                           f"({sized} OR {p}model NOT IN (SELECT model FROM model_sizes))")
+            args.extend(values)
+        else:
+            raise ValueError(f"filter {spec.name}: no SQL for match {spec.match!r}")
     if not entry_only:
-        _in(f"{p}task", f.tasks, clauses, args)
-        _in(f"{p}kind", f.kinds, clauses, args)
         langs = resolved_languages(store, f)
         if langs is not None:
             if not langs:
@@ -148,8 +119,7 @@ def task_scores(store, f: Filters) -> pd.DataFrame:
             langs = resolved_languages(store, f)
             if not langs:
                 return store.query("SELECT * FROM task_scores WHERE FALSE")
-            entry_w, entry_args = where(store, Filters(sources=f.sources, models=f.models, search=f.search,
-                                                       sizes=f.sizes), "e", entry_only=True)
+            entry_w, entry_args = where(store, f.entry_part, "e", entry_only=True)
             task_w, task_args = [], []
             _in("t.task", f.tasks, task_w, task_args)
             _in("t.kind", f.kinds, task_w, task_args)
@@ -223,7 +193,7 @@ def _leaderboard(store, f: Filters, include_empty: bool) -> pd.DataFrame:
     summary = summary.drop(columns=["se2", "with_se"])
     table = summary.join(wide, how="left").reset_index()
     if include_empty:
-        w, args = where(store, Filters(sources=f.sources, search=f.search, sizes=f.sizes, models=f.models), "s", True)
+        w, args = where(store, f.entry_part, "s", True)
         everyone = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
         table = everyone.merge(table, on=ENTRY, how="left")
         table["n_tasks"] = table["n_tasks"].fillna(0).astype(int)
@@ -247,14 +217,15 @@ def _leaderboard(store, f: Filters, include_empty: bool) -> pd.DataFrame:
 def _default_models(store, f: Filters, n: int = 10) -> tuple:
     if f.models:
         return f.models
-    lb = leaderboard(store, Filters(tasks=f.tasks, kinds=f.kinds, sources=f.sources, search=f.search, sizes=f.sizes))
+    # The best on these tasks, whatever the language and category filters.
+    lb = leaderboard(store, replace(f.keeping("entry", "cell"), models=()))
     return tuple(lb["model"].head(n))
 
 
 def per_language(store, f: Filters) -> pd.DataFrame:
     """Model × language: mean over the selected tasks, 95% interval, language name, script, family, tier.
     Without chosen models, the ten best of the leaderboard."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
 
     def compute():
         w, args = where(store, f, "s")
@@ -324,7 +295,7 @@ def language_difficulty(store, f: Filters) -> pd.DataFrame:
 
 def per_category(store, f: Filters) -> pd.DataFrame:
     """Scores per category (idiom, pun, holiday, concept, CS/CA, turn, ...) and language."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
 
     def compute():
         w, args = where(store, f, "s")
@@ -389,7 +360,7 @@ def parity(store, f: Filters) -> pd.DataFrame:
 def mother_tongue_effect(store, f: Filters) -> pd.DataFrame:
     """MultiLoKo's MTE: score on local questions minus on their English translation, mean over languages.
     Evaluated runs give it from their per-category scores; reported figures carry it directly."""
-    w, args = where(store, Filters(sources=f.sources, search=f.search, models=f.models, sizes=f.sizes), "s", True)
+    w, args = where(store, f.entry_part, "s", True)
     evaluated = store.query(
         f"""WITH c AS (
                 SELECT s.model, s.source, s.language,
@@ -560,7 +531,7 @@ def _imported_provenance(imported: dict, task: dict) -> dict:
 
 def task_metrics(store, f: Filters) -> pd.DataFrame:
     """Every metric of the selected tasks per model and language (directions, strict/loose, ...)."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
     w, args = where(store, f, "s")
     long = store.query(
         f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
@@ -606,7 +577,7 @@ RUN_COUNT_COLUMNS = ["model", "run_id", "task", "n_items", "n_truncated", "n_sep
 def task_run_counts(store, f: Filters) -> pd.DataFrame:
     """Per run and task, the items scored under a fallback rule: truncated prompts, multiple-choice
     continuations encoded alone (degenerate joint split), instructions the checker could not check."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
     runs = store.query("SELECT model, run_id, info FROM runs ORDER BY model, finished_at DESC")
     rows = []
     for r in runs.itertuples():
@@ -624,7 +595,7 @@ def task_run_counts(store, f: Filters) -> pd.DataFrame:
 
 def alignment_layers(store, f: Filters) -> pd.DataFrame:
     """Cross-lingual alignment per layer (MEXA), from the details of alignment scores."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
     w, args = where(store, f, "s")
     df = store.query(f"SELECT s.model, s.task, s.language, s.details FROM lang_scores s WHERE s.kind = 'alignment' AND {w}",
                      args)
@@ -734,8 +705,8 @@ def filter_options(store) -> dict[str, list]:
             "languages": [(f"{n} ({c})", c) for c, n in zip(langs["code"], langs["name"])],
             "scripts": sorted(x for x in langs["script"].dropna().unique()),
             "families": sorted(x for x in langs["family"].dropna().unique()),
-            "tiers": [t for t in ("high", "mid", "low", "extremely low") if t in set(langs["tier"].dropna())],
-            "sources": ["evaluated", "reported", "imported"], "sizes": SIZE_BUCKETS,
+            "tiers": [t for t in TIERS if t in set(langs["tier"].dropna())],
+            "sources": list(SOURCES), "sizes": list(SIZE_BUCKETS),
         }
 
     return store.cached(("filter_options",), compute)
