@@ -320,13 +320,15 @@ def category_summary(store, f: Filters) -> pd.DataFrame:
 
 # -- parity -----------------------------------------------------------------------------------
 
+# Then one column per category difference of the task cards (category_difference_columns).
 PARITY_COLUMNS = ["model", "source", "mean", "best_language", "best", "worst_language", "worst", "gap", "spread",
-                  "worst_best_ratio", "n_languages", "mother_tongue_effect"]
+                  "worst_best_ratio", "n_languages"]
 
 
 def parity(store, f: Filters) -> pd.DataFrame:
-    """Per model: best and worst language, gap, spread (std), worst/best ratio, mean, and the MultiLoKo
-    mother-tongue effect where the data allows. A small gap with a low mean is not parity: both shown."""
+    """Per model: best and worst language, gap, spread (std), worst/best ratio, mean, and the category
+    differences of the task cards (MultiLoKo's mother-tongue effect) where the data allows. A small gap
+    with a low mean is not parity: both shown."""
     def compute():
         w, args = where(store, f, "s")
         cat = [] if f.category == "*" else [f.category]
@@ -350,33 +352,51 @@ def parity(store, f: Filters) -> pd.DataFrame:
                 GROUP BY p.model, p.source ORDER BY mean DESC""",
             params,
         )
-        mte = mother_tongue_effect(store, f)
-        table = table.merge(mte, on=["model", "source"], how="left")
-        return table[PARITY_COLUMNS]
+        table = table.merge(category_differences(store, f), on=["model", "source"], how="left")
+        return table[PARITY_COLUMNS + category_difference_columns()]
 
     return store.cached(("parity", f.key()), compute)
 
 
-def mother_tongue_effect(store, f: Filters) -> pd.DataFrame:
-    """MultiLoKo's MTE: score on local questions minus on their English translation, mean over languages.
-    Evaluated runs give it from their per-category scores; reported figures carry it directly."""
+def category_differences(store, f: Filters) -> pd.DataFrame:
+    """Per model, the difference of two categories each task card declares (``category_difference``:
+    MultiLoKo's mother-tongue effect is local questions minus their English translation), mean over
+    languages. Evaluated runs give it from their per-category scores; reported figures carry it directly."""
+    from evaluator.cards import all_cards
+
     w, args = where(store, f.entry_part, "s", True)
-    evaluated = store.query(
-        f"""WITH c AS (
-                SELECT s.model, s.source, s.language,
-                       any_value(s.value) FILTER (WHERE s.category = 'local') AS local_v,
-                       any_value(s.value) FILTER (WHERE s.category = 'english_translation') AS english_v
-                FROM cat_scores s WHERE s.task = 'multiloko' AND {w} GROUP BY ALL)
-            SELECT model, source, avg(local_v - english_v) AS mother_tongue_effect FROM c
-            WHERE local_v IS NOT NULL AND english_v IS NOT NULL GROUP BY ALL""",
-        args,
-    )
-    reported = store.query(
-        f"""SELECT s.model, s.source, any_value(s.value) AS mother_tongue_effect FROM metric_scores s
-            WHERE s.task = 'multiloko_test' AND s.metric = 'mte' AND {w} GROUP BY ALL""",
-        args,
-    )
-    return pd.concat([evaluated, reported], ignore_index=True).drop_duplicates(["model", "source"])
+    out = pd.DataFrame(columns=["model", "source"])
+    for card in all_cards().values():
+        d = card.category_difference
+        if d is None:
+            continue
+        evaluated = store.query(
+            f"""WITH c AS (
+                    SELECT s.model, s.source, s.language,
+                           any_value(s.value) FILTER (WHERE s.category = ?) AS minuend,
+                           any_value(s.value) FILTER (WHERE s.category = ?) AS subtrahend
+                    FROM cat_scores s WHERE s.task = ? AND {w} GROUP BY ALL)
+                SELECT model, source, avg(minuend - subtrahend) AS "{d.name}" FROM c
+                WHERE minuend IS NOT NULL AND subtrahend IS NOT NULL GROUP BY ALL""",
+            [d.category, d.minus, card.id, *args],
+        )
+        frames = [evaluated]
+        if d.reported_task:
+            frames.append(store.query(
+                f"""SELECT s.model, s.source, any_value(s.value) AS "{d.name}" FROM metric_scores s
+                    WHERE s.task = ? AND s.metric = ? AND {w} GROUP BY ALL""",
+                [d.reported_task, d.reported_metric, *args],
+            ))
+        one = pd.concat(frames, ignore_index=True).drop_duplicates(["model", "source"])
+        out = out.merge(one, on=["model", "source"], how="outer")
+    return out
+
+
+def category_difference_columns() -> list[str]:
+    """The columns ``category_differences`` adds to the parity view, one per card that declares one."""
+    from evaluator.cards import all_cards
+
+    return [c.category_difference.name for c in all_cards().values() if c.category_difference is not None]
 
 
 # -- comparing two models -----------------------------------------------------------------------
@@ -532,20 +552,24 @@ def _imported_provenance(imported: dict, task: dict) -> dict:
 def task_metrics(store, f: Filters) -> pd.DataFrame:
     """Every metric of the selected tasks per model and language (directions, strict/loose, ...)."""
     f = replace(f, models=_default_models(store, f))
-    w, args = where(store, f, "s")
-    long = store.query(
-        f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
-                   s.metric, s.value, s.n_items
-            FROM (SELECT * FROM lang_scores UNION ALL SELECT * FROM metric_scores) s
-            LEFT JOIN languages l ON l.code = s.language WHERE {w}""",
-        args,
-    )
-    if long.empty:
-        return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
-    wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
-                            values="value", aggfunc="first").reset_index()
-    n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
-    return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+
+    def compute():
+        w, args = where(store, f, "s")
+        long = store.query(
+            f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
+                       s.metric, s.value, s.n_items
+                FROM (SELECT * FROM lang_scores UNION ALL SELECT * FROM metric_scores) s
+                LEFT JOIN languages l ON l.code = s.language WHERE {w}""",
+            args,
+        )
+        if long.empty:
+            return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
+        wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
+                                values="value", aggfunc="first").reset_index()
+        n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
+        return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+
+    return store.cached(("task_metrics", f.key()), compute)
 
 
 REFERENCE_COLUMNS = ["task", "implementation", "version", "reference_task", "headline_metric", "metric",
@@ -568,6 +592,21 @@ def task_references(tasks=()) -> pd.DataFrame:
                      "headline_metric": ref.headline_metric if ref else "", "metric": card.metric,
                      "differences": ref.differences if ref else "", "url": ref.url if ref else ""})
     return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
+
+
+def shown_task_references(store, f: Filters) -> pd.DataFrame:
+    """The references of the selected tasks, else of those ``task_metrics`` shows, else of every card."""
+    if f.tasks:
+        return task_references(tuple(f.tasks))
+    metrics = task_metrics(store, f)
+    return task_references(tuple(metrics["task"].unique()) if not metrics.empty else ())
+
+
+def reported_sources(store) -> pd.DataFrame:
+    """Per reported task and version: its citation and how many models it has figures for."""
+    return store.query(
+        "SELECT task, task_version, any_value(citation) AS citation, count(DISTINCT model) AS models "
+        "FROM scores WHERE source = 'reported' GROUP BY task, task_version ORDER BY task")
 
 
 RUN_COUNT_COLUMNS = ["model", "run_id", "task", "n_items", "n_truncated", "n_separate_continuations",

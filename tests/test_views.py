@@ -302,3 +302,16 @@ def test_task_run_counts_show_fallback_counts(tmp_path):
     assert counts[["task", "n_truncated", "n_separate_continuations"]].values.tolist() == [["t1", 2, 3]]
     provenance = V.model_provenance(s, "org/E")
     assert provenance["n_separate_continuations"].tolist() == [3]
+
+
+def test_every_explorer_panel_shows_its_views(store):
+    from explorer.tab_explore import PANELS, Download, Selection, show
+
+    s = Selection(V.Filters(models=("org/A", "org/D")), model_a="org/A", model_b="org/D")
+    for panel in PANELS:
+        for item in panel.items:
+            if isinstance(item, Download):
+                assert isinstance(item.view(store, s), type(V.parity(store, V.Filters()))), (panel.id, item.name)
+            else:
+                assert show(store, item, s) is not None, (panel.id, item.label)
+    assert "mother_tongue_effect" in V.parity(store, V.Filters()).columns  # declared by the MultiLoKo card
