@@ -17,6 +17,7 @@ from .downloads_ui import download_row
 from .filter_bar import filters_from_values
 from .filters import Filters
 from .formatting import percent_columns
+from .url_state import COMPARE_URL_JS, MODELS_URL_JS, PageState
 
 
 @dataclass(frozen=True)
@@ -197,15 +198,22 @@ def build(ctx, bar) -> dict:
             return out
 
         update_inputs = [active, *inputs]
+        # Only what the user changes recomputes here: values a shared link sets are shown once, after loading.
         for comp in (models, group_by, model_a, model_b):
-            comp.change(update, update_inputs, all_outputs, api_visibility="private")
+            comp.input(update, update_inputs, all_outputs, api_visibility="private")
+        models.change(None, [models], None, js=MODELS_URL_JS, api_visibility="private")
+        for comp in (model_a, model_b):
+            comp.change(None, [model_a, model_b], None, js=COMPARE_URL_JS, api_visibility="private")
         for panel in PANELS:
             subtabs[panel.id].select(lambda n=panel.id: n, None, active, api_visibility="private").then(
                 update, update_inputs, all_outputs, api_visibility="private")
 
-        def load_choices():
-            names = views.model_names(store)
-            return (gr.update(choices=names), gr.update(choices=names), gr.update(choices=names))
+    def load(f: Filters, page: PageState):
+        """Model choices from the store; the models, and Compare's A and B, of a shared link."""
+        names = views.model_names(store)
+        known = set(names)
+        return (gr.update(choices=names, value=[m for m in f.models if m in known]),
+                gr.update(choices=names, value=page.model_a if page.model_a in known else None),
+                gr.update(choices=names, value=page.model_b if page.model_b in known else None))
 
-    return {"tab": tab, "refresh": (update, update_inputs, all_outputs),
-            "choices": (load_choices, [models, model_a, model_b])}
+    return {"tab": tab, "refresh": (update, update_inputs, all_outputs), "load": (load, [models, model_a, model_b])}

@@ -1,11 +1,14 @@
-"""The page's filter state as URL query parameters, so that any view can be shared as a link."""
+"""The page's state as URL query parameters, so that any view can be shared as a link: the filters
+(``filters.FILTERS``, the Explorer's models among them), the tab, the leaderboard's set, sort, merge
+choice and columns, and Compare's two models."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from .filters import BAR, FILTERS, Filters
+from .filters import BAR, BY_NAME, FILTERS, Filters
 
 MAX_VALUE = 2000
 
@@ -42,23 +45,25 @@ def from_query(query: str | dict) -> tuple[Filters, dict[str, str]]:
     return Filters(**kwargs), extra
 
 
-def url_js(keys: list[str], defaults: dict[str, str] | None = None) -> str:
+def url_js(keys: list[str], defaults: dict[str, str] | None = None, empty: dict[str, str] | None = None) -> str:
     """Browser code run on a change: write each value (in the order of ``keys``) into the address bar,
-    dropping a key whose value is empty or its default, without reloading the page."""
+    dropping a key whose value is empty or its default, without reloading the page. ``empty``: the
+    text written for an empty list where empty is not the default."""
     return """
 (...values) => {
   const keys = %s;
   const defaults = %s;
+  const empty = %s;
   const url = new URL(window.location.href);
   keys.forEach((key, i) => {
     const v = values[i];
-    const text = Array.isArray(v) ? v.join(",") : v === true ? "1" : (v === null || v === undefined || v === false)
-      ? "" : String(v);
+    const text = Array.isArray(v) ? (v.length ? v.join(",") : (empty[key] || "")) : v === true ? "1"
+      : (v === null || v === undefined || v === false) ? "" : String(v);
     if (text && text !== defaults[key]) { url.searchParams.set(key, text); } else { url.searchParams.delete(key); }
   });
   window.history.replaceState(null, "", url.toString());
 }
-""" % (json.dumps(keys), json.dumps(defaults or {}))
+""" % (json.dumps(keys), json.dumps(defaults or {}), json.dumps(empty or {}))
 
 
 # The filter bar's values, in the order of FilterBar.inputs.
@@ -84,3 +89,38 @@ def table_spec_to_query(spec) -> dict[str, str]:
 
 # Runs in the browser when the leaderboard's set, sort or merge choice changes.
 TABLE_URL_JS = url_js(TABLE_KEYS, {"sort": "rank"})
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What a link restores besides the filters and the leaderboard's TableSpec."""
+
+    tab: str = ""  # a tab id ("": the first tab)
+    columns: tuple | None = None  # the leaderboard's optional columns shown (None: its default)
+    model_a: str = ""  # Compare's two models
+    model_b: str = ""
+
+
+def page_from_query(extra: dict[str, str]) -> PageState:
+    """The PageState from the parameters ``from_query`` left over."""
+    cols = extra.get("cols")
+    return PageState(tab=extra.get("tab", "")[:100],
+                     columns=None if cols is None else tuple(c for c in cols.split(",") if c and c != "none"),
+                     model_a=extra.get("a", "")[:4096], model_b=extra.get("b", "")[:4096])
+
+
+def page_to_query(state: PageState, default_columns=()) -> dict[str, str]:
+    cols = "" if state.columns is None or tuple(state.columns) == tuple(default_columns) else \
+        ",".join(state.columns) or "none"
+    return {"tab": state.tab, "cols": cols, "a": state.model_a, "b": state.model_b}
+
+
+def columns_url_js(default_columns) -> str:
+    """Runs in the browser when the leaderboard's columns change ("none": every optional column hidden)."""
+    return url_js(["cols"], {"cols": ",".join(default_columns)}, {"cols": "none"})
+
+
+# Run in the browser when the tab, the Explorer's models or Compare's models change.
+TAB_URL_JS = url_js(["tab"])
+MODELS_URL_JS = url_js([BY_NAME["models"].url])
+COMPARE_URL_JS = url_js(["a", "b"])
