@@ -60,9 +60,10 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
                 ctx.store.refresh()
             f, extra = from_query(dict(request.query_params) if request is not None else {})
             page = page_from_query(extra)
-            tab_id = page.tab if page.tab in tab_ids.values() else lb["tab"].id
-            return (filter_bar.updates_for(ctx.store, f) + lb_load(extra) + list(ex_load(f, page))
-                    + [gr.Tabs(selected=tab_id), gr.update(visible=tab_id in FILTERED_TABS), tab_id])
+            # Without a tab in the link the page stays where it is (a tab clicked while loading stays chosen).
+            tab = [gr.Tabs(selected=page.tab), gr.update(visible=page.tab in FILTERED_TABS), page.tab] \
+                if page.tab in tab_ids.values() else [gr.skip()] * 3
+            return filter_bar.updates_for(ctx.store, f) + lb_load(extra) + list(ex_load(f, page)) + tab
 
         def explorer_if_shown(tab_id, *values):
             return ex_update(*values) if tab_id == ex["tab"].id else [gr.skip()] * len(ex_outputs)

@@ -109,7 +109,8 @@ def page_from_query(extra: dict[str, str]) -> PageState:
                      model_a=extra.get("a", "")[:4096], model_b=extra.get("b", "")[:4096])
 
 
-def page_to_query(state: PageState, default_columns=()) -> dict[str, str]:
+def page_to_query(state: PageState, default_columns) -> dict[str, str]:
+    """The parameters of a PageState; ``default_columns``: the leaderboard's columns shown by default."""
     cols = "" if state.columns is None or tuple(state.columns) == tuple(default_columns) else \
         ",".join(state.columns) or "none"
     return {"tab": state.tab, "cols": cols, "a": state.model_a, "b": state.model_b}

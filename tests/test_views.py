@@ -234,6 +234,21 @@ def test_url_state_round_trips():
     assert from_query("")[0] == V.Filters()
 
 
+def test_the_url_keeps_the_tab_the_columns_and_the_two_compared_models():
+    from urllib.parse import urlencode
+
+    from explorer.leaderboard_html import DEFAULT_SHOWN
+    from explorer.url_state import PageState, page_from_query, page_to_query
+
+    state = PageState(tab="explorer", columns=("average", "coverage"), model_a="org/A", model_b="org/B")
+    f = V.Filters(models=("org/A", "org/C"))
+    back, extra = from_query(to_query(f, page_to_query(state, DEFAULT_SHOWN)))
+    assert back == f and page_from_query(extra) == state
+    hidden = PageState(columns=())  # every optional column unticked is kept too
+    assert page_from_query(from_query(urlencode(page_to_query(hidden, DEFAULT_SHOWN)))[1]) == hidden
+    assert page_from_query({}) == PageState() and page_to_query(PageState(columns=("a",)), ("a",))["cols"] == ""
+
+
 def test_new_results_appear_after_refresh_without_restart(tmp_path):
     created = datetime(2026, 11, 2, tzinfo=timezone.utc)
     s = ResultStore(tmp_path, include_reported=False, persistent=False)
