@@ -40,6 +40,7 @@ class FilterSpec:
     options: str = ""  # ...or the key of views.filter_options, from what the store holds
     default_label: str = ""  # how the default is shown in the widget (instead of the bare value)
     initial: tuple | None = None  # what the widget shows when the URL says nothing (None: the default)
+    said: str = ""  # how an empty table's message names it, "{}" its values ("": not named)
 
     @property
     def shown_initial(self):
@@ -48,26 +49,27 @@ class FilterSpec:
 
 FILTERS: tuple[FilterSpec, ...] = (
     FilterSpec("search", "q", "search", "entry", match="search", many=False, default="", widget="text",
-               label="Search models", placeholder="name; another name"),
-    FilterSpec("tasks", "tasks", "task", "cell", column="task", widget="dropdown", label="Tasks", options="tasks"),
+               label="Search models", placeholder="name; another name", said="the search “{}”"),
+    FilterSpec("tasks", "tasks", "task", "cell", column="task", widget="dropdown", label="Tasks", options="tasks",
+               said="tasks ({})"),
     FilterSpec("languages", "langs", "language", "language", column="code", widget="dropdown", label="Languages",
-               options="languages"),
+               options="languages", said="languages ({})"),
     FilterSpec("kinds", "kinds", "kind", "cell", column="kind", widget="dropdown", label="Task kind", more=True,
-               options="kinds"),
+               options="kinds", said="task kinds ({})"),
     FilterSpec("category", "category", "category", "category", many=False, default="*", widget="dropdown",
                label="Category (scores restricted to it)", more=True, options="categories",
-               default_label="All categories"),
+               default_label="All categories", said="the category {}"),
     FilterSpec("scripts", "scripts", "script", "language", column="script", widget="dropdown", label="Script",
-               more=True, options="scripts"),
+               more=True, options="scripts", said="scripts ({})"),
     FilterSpec("families", "families", "family", "language", column="family", widget="dropdown",
-               label="Language family", more=True, options="families"),
+               label="Language family", more=True, options="families", said="language families ({})"),
     FilterSpec("tiers", "tiers", "tier", "language", column="tier", widget="checkboxes", label="Resource tier",
-               more=True, choices=TIERS),
+               more=True, choices=TIERS, said="resource tiers ({})"),
     FilterSpec("sizes", "sizes", "size", "entry", match="size", widget="checkboxes", label="Model size", more=True,
-               choices=SIZE_BUCKETS),
+               choices=SIZE_BUCKETS, said="model sizes ({})"),
     # Unticking every source restricts nothing, like ticking them all.
     FilterSpec("sources", "sources", "source", "entry", column="source", widget="checkboxes", label="Source",
-               more=True, choices=SOURCES, initial=SOURCES),
+               more=True, choices=SOURCES, initial=SOURCES, said="sources ({})"),
     # The Explorer's model box (tab_explore) sets it, not the bar.
     FilterSpec("models", "models", "models", "entry", column="model"),
 )
@@ -111,6 +113,17 @@ Filters = make_dataclass(
         "entry_part": property(lambda self: _keeping(self, "entry")),
     },
 )
+
+
+def restricting(f: Filters) -> list[str]:
+    """The filters of ``f`` that restrict anything, as an empty table's message names them."""
+    out = []
+    for spec in FILTERS:
+        value = getattr(f, spec.name)
+        unset = value == spec.default or (spec.many and set(value) == set(spec.initial or ()))
+        if spec.said and value and not unset:
+            out.append(spec.said.format(", ".join(map(str, value)) if spec.many else value))
+    return out
 
 
 def from_api(**args) -> Filters:

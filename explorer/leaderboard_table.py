@@ -22,6 +22,7 @@ from evaluator.languages import AGGREGATE
 from evaluator.stats import Z95
 
 from . import views
+from .filters import restricting
 from .reported import is_reference
 from .stats import rank_with_ties
 
@@ -382,17 +383,7 @@ def _named_set(set_id: str) -> BenchmarkSet:
 
 def _why_empty(f: views.Filters, bench: BenchmarkSet | None) -> str:
     """Why nothing matched, and which filters to widen."""
-    active = []
-    if f.search:
-        active.append(f"the search “{f.search}”")
-    for name, label in (("tasks", "tasks"), ("kinds", "task kinds"), ("languages", "languages"), ("scripts", "scripts"),
-                        ("families", "language families"), ("tiers", "resource tiers"), ("sizes", "model sizes")):
-        if getattr(f, name):
-            active.append(f"{label} ({', '.join(map(str, getattr(f, name)))})")
-    if f.category != "*":
-        active.append(f"the category {f.category}")
-    if f.sources and set(f.sources) != {"evaluated", "reported"}:
-        active.append(f"sources ({', '.join(f.sources)})")
+    active = restricting(f)
     where = f" on {bench.title}" if bench else ""
     if not active:
         return f"No model has results{where} yet. Choose another benchmark set, or submit a model."

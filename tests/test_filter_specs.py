@@ -11,7 +11,7 @@ import pytest
 
 from explorer import filter_bar, views
 from explorer.api_args import ARGS
-from explorer.filters import BAR, FILTERS, LEVELS, Filters, from_api
+from explorer.filters import BAR, FILTERS, LEVELS, Filters, from_api, restricting
 from explorer.url_state import FILTER_ORDER, URL_JS, from_query, to_query
 
 IDS = [s.name for s in FILTERS]
@@ -67,6 +67,8 @@ def test_the_bar_shows_every_filter_and_the_page_script_writes_it(spec):
     values[i] = list(_value(spec)) if spec.many else _value(spec)
     assert getattr(filter_bar.filters_from_values(*values), spec.name) == _value(spec)
     assert FILTER_ORDER[i] == spec.url and f'"{spec.url}"' in URL_JS
+    # An empty leaderboard says which filters to widen: this one among them.
+    assert spec.said and restricting(Filters(**{spec.name: _value(spec)})), f"{spec.name}: not named when empty"
 
 
 @pytest.mark.parametrize("spec", FILTERS, ids=IDS)
@@ -80,6 +82,12 @@ def test_the_views_restrict_by_every_filter(spec):
     # Entry filters also hold where only the model entries are asked about.
     assert (views.where(_Store(), f, entry_only=True) != views.where(_Store(), Filters(), entry_only=True)) \
         == (spec.level == "entry")
+
+
+def test_an_empty_table_names_only_the_filters_that_restrict():
+    assert restricting(Filters()) == [] and restricting(Filters(sources=("imported", "evaluated", "reported"))) == []
+    assert restricting(Filters(search="zzz", sources=("reported",), category="idiom")) == [
+        "the search “zzz”", "the category idiom", "sources (reported)"]
 
 
 def test_a_shared_link_keeps_only_values_the_store_offers():
