@@ -11,14 +11,12 @@ gathers its inputs from the store.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from evaluator.cards import all_cards, all_suites
-from evaluator.languages import AGGREGATE
 from evaluator.stats import Z95
 
 from . import views
@@ -297,38 +295,7 @@ def _sorted(table: pd.DataFrame, sort: str, tasks, merged: bool) -> pd.DataFrame
     return table.drop(columns=["_g", "_s", "_sort_model"])
 
 
-# -- from the store ----------------------------------------------------------------------------
-
-def _language_targets(store, f: views.Filters, tasks) -> dict | None:
-    """Under a language filter: per task, how many of the selected languages it has in the store."""
-    if not f.language_filtered:
-        return None
-    w, args = views.where(store, replace(f.keeping("language"), tasks=tuple(tasks)), "s")
-    df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
-                         WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
-    return dict(zip(df["task"], df["n"]))
-
-
-def _skipped(store) -> dict:
-    """(model, revision, precision, source) -> {task: why} over the entry's runs (a later run that
-    evaluated a task clears its skip)."""
-    runs = store.query("SELECT model, revision, precision, finished_at, info FROM runs ORDER BY finished_at")
-    out: dict = {}
-    for r in runs.itertuples():
-        info = json.loads(r.info or "{}")
-        key = (r.model, r.revision, r.precision, "evaluated")
-        d = out.setdefault(key, {})
-        for t in info.get("tasks") or {}:
-            d.pop(t, None)
-        d.update(info.get("skipped_tasks") or {})
-    return out
-
-
-def _citations(store, tasks) -> dict:
-    df = store.query("SELECT task, any_value(citation) AS citation FROM lang_scores "
-                     "WHERE source = 'reported' AND task IN (SELECT unnest(?)) GROUP BY task", [list(tasks)])
-    return dict(zip(df["task"], df["citation"]))
-
+# -- from the store (the queries: explorer.views) ------------------------------------------------
 
 def leaderboard_table(store, f: views.Filters | None = None, spec: TableSpec | None = None) -> LeaderboardTable:
     f, spec = f or views.Filters(), spec or TableSpec()
@@ -344,7 +311,7 @@ def _leaderboard_table(store, f: views.Filters, spec: TableSpec) -> LeaderboardT
     sets = benchmark_sets(offered) if f.tasks else benchmark_sets(present)
     if f.tasks:
         sets = [s for s in sets if set(s.tasks) & set(f.tasks)]
-    targets_all = _language_targets(store, f, present)
+    targets_all = views.language_targets(store, f, present)
     if spec.benchmark:
         bench = next((s for s in sets if s.id == spec.benchmark), None)
         if bench is None:
@@ -354,18 +321,15 @@ def _leaderboard_table(store, f: views.Filters, spec: TableSpec) -> LeaderboardT
     if bench is None:
         empty = pd.DataFrame(columns=COLUMNS + TRAILING)
         return LeaderboardTable(empty, BenchmarkSet("", "no benchmark", ()), [], _why_empty(f, None), sets)
-    entries = None
-    if spec.include_empty:
-        w, args = views.where(store, f.entry_part, "s", True)
-        entries = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
+    entries = views.model_entries(store, f) if spec.include_empty else None
     langs = views._entry_languages(store, replace(f, tasks=bench.tasks))
-    meta = store.query(f"SELECT model, hub_id, params_b, {views.SIZE_SQL} AS size FROM models")
-    rows = compute_table(per_task, bench, targets=targets_all, entries=entries, languages=langs, meta=meta,
-                         skipped=store.cached(("skipped_tasks",), lambda: _skipped(store)), merge_sources=spec.merge_sources, sort=spec.sort)
+    rows = compute_table(per_task, bench, targets=targets_all, entries=entries, languages=langs,
+                         meta=views.model_meta(store), skipped=views.skipped_tasks(store),
+                         merge_sources=spec.merge_sources, sort=spec.sort)
     if not spec.include_empty:
         rows = rows[rows["status"] != "no results"].reset_index(drop=True)
     n_lang = per_task[per_task["task"].isin(bench.tasks)].groupby("task")["n_languages"].max().to_dict()
-    cites = _citations(store, bench.tasks)
+    cites = views.reported_citations(store, bench.tasks)
     headers = [header_for(t, int(n_lang[t]) if t in n_lang and pd.notna(n_lang[t]) else None, cites.get(t, ""))
                for t in bench.tasks]
     return LeaderboardTable(rows, bench, headers, "" if len(rows) else _why_empty(f, bench), sets)

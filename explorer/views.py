@@ -167,6 +167,52 @@ def _entry_languages(store, f: Filters) -> pd.DataFrame:
     )
 
 
+def model_entries(store, f: Filters) -> pd.DataFrame:
+    """Every model entry (model, revision, precision, source) the entry filters allow, results or not."""
+    w, args = where(store, f.entry_part, "s", True)
+    return store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
+
+
+def model_meta(store) -> pd.DataFrame:
+    """Per model: its Hub id, parameters (billions) and size bucket."""
+    return store.query(f"SELECT model, hub_id, params_b, {SIZE_SQL} AS size FROM models")
+
+
+def language_targets(store, f: Filters, tasks) -> dict | None:
+    """Under a language filter: per task, how many of the selected languages it has in the store."""
+    if not f.language_filtered:
+        return None
+    w, args = where(store, replace(f.keeping("language"), tasks=tuple(tasks)), "s")
+    df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
+                         WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
+    return dict(zip(df["task"], df["n"]))
+
+
+def skipped_tasks(store) -> dict:
+    """(model, revision, precision, source) -> {task: why} over the entry's runs (a later run that
+    evaluated a task clears its skip)."""
+    def compute():
+        runs = store.query("SELECT model, revision, precision, finished_at, info FROM runs ORDER BY finished_at")
+        out: dict = {}
+        for r in runs.itertuples():
+            info = json.loads(r.info or "{}")
+            key = (r.model, r.revision, r.precision, "evaluated")
+            d = out.setdefault(key, {})
+            for t in info.get("tasks") or {}:
+                d.pop(t, None)
+            d.update(info.get("skipped_tasks") or {})
+        return out
+
+    return store.cached(("skipped_tasks",), compute)
+
+
+def reported_citations(store, tasks) -> dict:
+    """task -> the citation of its reported figures."""
+    df = store.query("SELECT task, any_value(citation) AS citation FROM lang_scores "
+                     "WHERE source = 'reported' AND task IN (SELECT unnest(?)) GROUP BY task", [list(tasks)])
+    return dict(zip(df["task"], df["citation"]))
+
+
 LEADERBOARD_FIXED = ["rank", "model", "source", "average", "ci_low", "ci_high", "n_tasks", "n_languages", "parity_gap"]
 LEADERBOARD_TRAILING = ["revision", "precision", "params_b", "size", "date", "hub_url"]
 
@@ -193,14 +239,11 @@ def _leaderboard(store, f: Filters, include_empty: bool) -> pd.DataFrame:
     summary = summary.drop(columns=["se2", "with_se"])
     table = summary.join(wide, how="left").reset_index()
     if include_empty:
-        w, args = where(store, f.entry_part, "s", True)
-        everyone = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
-        table = everyone.merge(table, on=ENTRY, how="left")
+        table = model_entries(store, f).merge(table, on=ENTRY, how="left")
         table["n_tasks"] = table["n_tasks"].fillna(0).astype(int)
     table = table.merge(_entry_languages(store, f), on=ENTRY, how="left")
     table["n_languages"] = table["n_languages"].fillna(0).astype(int)
-    meta = store.query(f"SELECT model, hub_id, params_b, {SIZE_SQL} AS size FROM models")
-    table = table.merge(meta, on="model", how="left")
+    table = table.merge(model_meta(store), on="model", how="left")
     table["size"] = table["size"].fillna("unknown")
     table["ci_low"] = table["average"] - Z95 * table["se"]
     table["ci_high"] = table["average"] + Z95 * table["se"]
