@@ -2,9 +2,11 @@
 what it restricts. ``Filters`` (what views take), the filter bar (``filter_bar``), the page URL
 (``url_state``) and the API's arguments (``api_args``, ``api``) are all made from ``FILTERS``.
 
-Adding a filter is one ``FilterSpec`` below; only a filter restricting rows in a new way (a new
-``level``/``match`` pair) also needs its SQL in ``views.where``. tests/test_filter_specs.py checks
-every spec against the bar, the URL round trip, the API's parsing and the SQL.
+Adding a filter is one ``FilterSpec`` below; besides, where its choices come from the store, their
+key in ``views.filter_options``; where an endpoint should take it, that endpoint's parameter (api.py);
+and only a filter restricting rows in a new way (a new ``match``) needs its SQL in ``views.where``.
+tests/test_filter_specs.py checks every spec against the bar, the URL round trip, the API's parsing,
+the SQL and the empty table's message.
 
 No Gradio here: the views import ``Filters``.
 """
