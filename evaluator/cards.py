@@ -46,6 +46,36 @@ class Reference:
     differences: str = ""  # deliberate differences, in words ("" when there are none)
 
 
+@dataclass(frozen=True)
+class CategoryDifference:
+    """A score the task reports as the difference of two of its categories, the mean over languages of
+    ``category`` minus ``minus`` (MultiLoKo's mother-tongue effect: local questions minus their English
+    translation). The explorer shows it per model as the column ``name``."""
+
+    name: str
+    category: str
+    minus: str
+    reported_task: str = ""  # published figures of the same difference: their task id...
+    reported_metric: str = ""  # ...and metric in data/reported
+
+
+def _difference_from_dict(d, categories: tuple, origin: str) -> CategoryDifference | None:
+    if d is None:
+        return None
+    if not isinstance(d, dict):
+        raise CardError(f"{origin}: category_difference must be an object")
+    unknown = set(d) - {f.name for f in fields(CategoryDifference)}
+    if unknown:
+        raise CardError(f"{origin}: category_difference has unknown fields {', '.join(sorted(unknown))}")
+    diff = CategoryDifference(**{k: str(v) for k, v in d.items()})
+    if not diff.name.isidentifier():
+        raise CardError(f"{origin}: category_difference name must be a column name, not {diff.name!r}")
+    outside = [c for c in (diff.category, diff.minus) if c not in categories]
+    if outside:
+        raise CardError(f"{origin}: category_difference names categories the card lacks: {', '.join(outside)}")
+    return diff
+
+
 def _reference_from_dict(d, origin: str) -> Reference | None:
     if d is None:
         return None
@@ -76,6 +106,7 @@ class TaskCard:
     description: str = ""
     higher_is_better: bool = True
     reference: Reference | None = None
+    category_difference: CategoryDifference | None = None
 
     @property
     def max_new_tokens(self) -> int:
@@ -126,6 +157,8 @@ def _card_from_dict(d: dict, origin: str) -> TaskCard:
             description=d.get("description", ""),
             higher_is_better=bool(d.get("higher_is_better", True)),
             reference=_reference_from_dict(d.get("reference"), origin),
+            category_difference=_difference_from_dict(d.get("category_difference"),
+                                                      tuple(d.get("categories", ())), origin),
         )
     except KeyError as exc:
         raise CardError(f"{origin}: missing field {exc}") from exc

@@ -15,16 +15,12 @@ from . import leaderboard_table as leaderboard_table_module
 from . import views
 from .api_args import endpoint
 from .errors import guarded
+from .filters import from_api
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
     """JSON-safe records: NaN and infinities become null, timestamps ISO strings, arrays lists."""
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False)) if len(df) else []
-
-
-def _filters(task=(), language=(), source=(), category="*", models=(), kind=(), tier=(), script=(), family=()) -> views.Filters:
-    return views.Filters(tasks=task, languages=language, sources=source, category=category or "*", models=models,
-                         kinds=kind, tiers=tier, scripts=script, families=family)
 
 
 def is_admin(ctx, profile) -> bool:
@@ -70,7 +66,8 @@ def register(ctx) -> None:
         covers the whole set; within its source unless merge_sources), status (ranked, partial, reference,
         no results), average with 95% interval, coverage, per-task scores, languages, parity gap, flag
         (skipped tasks). The task filter narrows the sets offered."""
-        f = _filters(task, language, source, category, (), kind, tier, script, family)
+        f = from_api(task=task, language=language, source=source, category=category, kind=kind, tier=tier,
+                     script=script, family=family)
         spec = leaderboard_table_module.TableSpec(benchmark=benchmark or "", merge_sources=bool(merge_sources),
                                                   sort=sort or "", include_empty=bool(include_empty))
         try:
@@ -87,23 +84,23 @@ def register(ctx) -> None:
 
     def per_language(models: str = "", task: str = "", language: str = "", tier: str = "") -> list[dict]:
         """Model x language scores with 95% intervals (default models: the ten best)."""
-        return _records(views.per_language(store, _filters(task, language, models=models, tier=tier)))
+        return _records(views.per_language(store, from_api(task=task, language=language, models=models, tier=tier)))
 
     def language_difficulty(task: str = "", source: str = "") -> list[dict]:
         """Languages ranked by the mean score of all models, hardest first."""
-        return _records(views.language_difficulty(store, _filters(task, source=source)))
+        return _records(views.language_difficulty(store, from_api(task=task, source=source)))
 
     def per_category(models: str = "", task: str = "", language: str = "") -> list[dict]:
         """Scores per category (idiom, pun, holiday, concept, CS/CA, turn, ...) and language."""
-        return _records(views.per_category(store, _filters(task, language, models=models)))
+        return _records(views.per_category(store, from_api(task=task, language=language, models=models)))
 
     def parity(task: str = "", language: str = "", source: str = "", models: str = "") -> list[dict]:
         """Per model: best and worst language, gap, spread, worst/best ratio, mean, mother-tongue effect."""
-        return _records(views.parity(store, _filters(task, language, source, models=models)))
+        return _records(views.parity(store, from_api(task=task, language=language, source=source, models=models)))
 
     def compare(model_a: str, model_b: str, task: str = "", language: str = "") -> list[dict]:
         """A - B per task and language with paired tests (McNemar / paired bootstrap), Holm-corrected."""
-        return _records(views.compare(store, model_a, model_b, _filters(task, language)))
+        return _records(views.compare(store, model_a, model_b, from_api(task=task, language=language)))
 
     def samples(run_id: str, task: str, language: str = "", category: str = "", wrong_only: bool = False,
                 page: int = 1, page_size: int = 20) -> dict:

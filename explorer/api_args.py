@@ -17,6 +17,8 @@ from typing import Any
 
 import gradio as gr
 
+from .filters import FILTERS
+
 
 class BadArgument(ValueError):
     """An argument that does not fit its spec; ``str(exc)`` is the message for the caller."""
@@ -150,9 +152,8 @@ ARGS: dict[str, Any] = {
     "submitted_model": Text(max_length=100_000),
     "revision": Text("main", max_length=5000),
     "precision": Text("auto", max_length=1000),
-    "task": FILTER, "language": FILTER, "source": FILTER, "models": FILTER, "kind": FILTER, "tier": FILTER,
-    "script": FILTER, "family": FILTER,
-    "category": Text("*", max_length=200),
+    # Every filter of explorer.filters, by its API name: a list, or one value such as the category.
+    **{s.api: FILTER if s.many else Text(s.default, max_length=200) for s in FILTERS},
     "run_id": Text(max_length=200, required=True),
     "sample_task": Text(max_length=200, required=True),
     "sample_language": Text(max_length=200),

@@ -1,4 +1,6 @@
-"""The filters shared by every view, shown above the tabs and mirrored in the page URL."""
+"""The filters shared by the Leaderboard and the Explorer, shown above them and mirrored in the page URL.
+
+Every widget is made from its spec in ``filters.FILTERS``."""
 
 from __future__ import annotations
 
@@ -7,82 +9,94 @@ from dataclasses import dataclass
 import gradio as gr
 
 from . import views
+from .filters import BAR, SOURCES, FilterSpec, Filters
 from .url_state import FILTER_ORDER, URL_JS, from_query
-
-# Where rows come from: our evaluator, published figures, results imported from other harnesses.
-SOURCES = ("evaluated", "reported", "imported")
 
 
 @dataclass
 class FilterBar:
-    search: gr.Textbox
-    tasks: gr.Dropdown
-    languages: gr.Dropdown
-    kinds: gr.Dropdown
-    category: gr.Dropdown
-    scripts: gr.Dropdown
-    families: gr.Dropdown
-    tiers: gr.CheckboxGroup
-    sizes: gr.CheckboxGroup
-    sources: gr.CheckboxGroup
+    column: gr.Column  # shown only on the tabs that use the filters
+    widgets: dict  # spec name -> component
 
     @property
     def inputs(self) -> list:
-        # The order of url_state.FILTER_ORDER.
-        return [self.search, self.tasks, self.languages, self.kinds, self.category, self.scripts, self.families,
-                self.tiers, self.sizes, self.sources]
+        # The order of filters.BAR (and of url_state.FILTER_ORDER).
+        return [self.widgets[s.name] for s in BAR]
 
 
-def filters_from_values(search, tasks, languages, kinds, category, scripts, families, tiers, sizes, sources) -> views.Filters:
-    return views.Filters(search=search or "", tasks=tasks or (), languages=languages or (), kinds=kinds or (),
-                         category=category or "*", scripts=scripts or (), families=families or (), tiers=tiers or (),
-                         sizes=sizes or (), sources=sources or ())
+def filters_from_values(*values) -> Filters:
+    """Filters from the bar's values, in the order of ``FilterBar.inputs``."""
+    return Filters(**{s.name: v for s, v in zip(BAR, values, strict=True)})
+
+
+def _choices(spec: FilterSpec, values) -> list:
+    """(label, value) pairs; the default shown by its label rather than its bare value."""
+    out = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.append(tuple(v))
+        else:
+            out.append((spec.default_label if spec.default_label and v == spec.default else v, v))
+    return out
+
+
+def _widget(spec: FilterSpec):
+    common = {"label": spec.label, "elem_id": f"filter-{spec.name}", **({} if spec.more else {"scale": 2})}
+    initial = list(spec.shown_initial) if spec.many else spec.shown_initial
+    if spec.widget == "text":
+        return gr.Textbox(placeholder=spec.placeholder, **common)
+    # Until the store's values arrive, only the default is offered.
+    choices = _choices(spec, spec.choices or ([] if spec.many else [spec.default]))
+    if spec.widget == "dropdown":
+        return gr.Dropdown(multiselect=spec.many, choices=choices, value=initial, **common)
+    if spec.widget == "checkboxes":
+        return gr.CheckboxGroup(choices=choices, value=initial, **common)
+    raise ValueError(f"filter {spec.name}: unknown widget {spec.widget!r}")
 
 
 def build() -> FilterBar:
-    with gr.Row():
-        search = gr.Textbox(label="Search models", placeholder="name; another name", scale=2, elem_id="filter-search")
-        tasks = gr.Dropdown(label="Tasks", multiselect=True, choices=[], scale=2, elem_id="filter-tasks")
-        languages = gr.Dropdown(label="Languages", multiselect=True, choices=[], scale=2, elem_id="filter-languages")
-    with gr.Accordion("More filters", open=False):
+    widgets = {}
+    with gr.Column() as column:
         with gr.Row():
-            kinds = gr.Dropdown(label="Task kind", multiselect=True, choices=[])
-            category = gr.Dropdown(label="Category (scores restricted to it)", choices=["*"], value="*")
-            scripts = gr.Dropdown(label="Script", multiselect=True, choices=[])
-            families = gr.Dropdown(label="Language family", multiselect=True, choices=[])
-        with gr.Row():
-            tiers = gr.CheckboxGroup(label="Resource tier", choices=["high", "mid", "low", "extremely low"])
-            sizes = gr.CheckboxGroup(label="Model size", choices=views.SIZE_BUCKETS)
-            sources = gr.CheckboxGroup(label="Source", choices=list(SOURCES), value=list(SOURCES))
-    bar = FilterBar(search, tasks, languages, kinds, category, scripts, families, tiers, sizes, sources)
+            for spec in BAR:
+                if not spec.more:
+                    widgets[spec.name] = _widget(spec)
+        with gr.Accordion("More filters", open=False):
+            for kind in ("dropdown", "checkboxes"):
+                with gr.Row():
+                    for spec in BAR:
+                        if spec.more and spec.widget == kind:
+                            widgets[spec.name] = _widget(spec)
+    bar = FilterBar(column, widgets)
     for comp in bar.inputs:
         event = comp.submit if isinstance(comp, gr.Textbox) else comp.change
         event(None, bar.inputs, None, js=URL_JS, api_visibility="private")
     return bar
 
 
+def updates_for(store, f: Filters) -> list:
+    """The bar's choices from the store, and its values from ``f`` (a shared link), kept to what is offered."""
+    opts = views.filter_options(store)
+    out = []
+    for spec in BAR:
+        value = getattr(f, spec.name)
+        if spec.widget == "text":
+            out.append(gr.update(value=value))
+            continue
+        choices = _choices(spec, opts[spec.options] if spec.options else spec.choices)
+        allowed = {v for _, v in choices}
+        if spec.many:
+            value = [v for v in value if v in allowed] or list(spec.shown_initial)
+        elif value not in allowed:
+            value = spec.default
+        out.append(gr.update(choices=choices, value=value) if spec.options else gr.update(value=value))
+    return out
+
+
 def load_from_url(store, request: gr.Request | None):
     """Filter choices from the store, and values from the page URL (a shared link)."""
-    params = dict(request.query_params) if request is not None else {}
-    f, _ = from_query(params)
-    opts = views.filter_options(store)
-    valid_langs = {c for _, c in opts["languages"]}
-
-    def keep(values, allowed):
-        return [v for v in values if v in allowed]
-
-    return [
-        gr.update(value=f.search),
-        gr.update(choices=opts["tasks"], value=keep(f.tasks, set(opts["tasks"]))),
-        gr.update(choices=opts["languages"], value=keep(f.languages, valid_langs)),
-        gr.update(choices=opts["kinds"], value=keep(f.kinds, set(opts["kinds"]))),
-        gr.update(choices=opts["categories"], value=f.category if f.category in opts["categories"] else "*"),
-        gr.update(choices=opts["scripts"], value=keep(f.scripts, set(opts["scripts"]))),
-        gr.update(choices=opts["families"], value=keep(f.families, set(opts["families"]))),
-        gr.update(value=keep(f.tiers, {"high", "mid", "low", "extremely low"})),
-        gr.update(value=keep(f.sizes, set(views.SIZE_BUCKETS))),
-        gr.update(value=keep(f.sources, set(SOURCES)) or list(SOURCES)),
-    ]
+    f, _ = from_query(dict(request.query_params) if request is not None else {})
+    return updates_for(store, f)
 
 
-__all__ = ["FilterBar", "build", "filters_from_values", "load_from_url", "FILTER_ORDER"]
+__all__ = ["FilterBar", "build", "filters_from_values", "load_from_url", "updates_for", "FILTER_ORDER", "SOURCES"]

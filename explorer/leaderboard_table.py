@@ -11,17 +11,16 @@ gathers its inputs from the store.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from evaluator.cards import all_cards, all_suites
-from evaluator.languages import AGGREGATE
 from evaluator.stats import Z95
 
 from . import views
+from .filters import restricting
 from .reported import is_reference
 from .stats import rank_with_ties
 
@@ -305,39 +304,7 @@ def _sorted(table: pd.DataFrame, sort: str, tasks, merged: bool) -> pd.DataFrame
     return table.drop(columns=["_g", "_s", "_sort_model"])
 
 
-# -- from the store ----------------------------------------------------------------------------
-
-def _language_targets(store, f: views.Filters, tasks) -> dict | None:
-    """Under a language filter: per task, how many of the selected languages it has in the store."""
-    if not f.language_filtered:
-        return None
-    w, args = views.where(store, views.Filters(languages=f.languages, scripts=f.scripts, families=f.families,
-                                               tiers=f.tiers, tasks=tuple(tasks)), "s")
-    df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
-                         WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
-    return dict(zip(df["task"], df["n"]))
-
-
-def _skipped(store) -> dict:
-    """(model, revision, precision, source) -> {task: why} over the entry's runs (a later run that
-    evaluated a task clears its skip)."""
-    runs = store.query("SELECT model, revision, precision, finished_at, info FROM runs ORDER BY finished_at")
-    out: dict = {}
-    for r in runs.itertuples():
-        info = json.loads(r.info or "{}")
-        key = (r.model, r.revision, r.precision, "evaluated")
-        d = out.setdefault(key, {})
-        for t in info.get("tasks") or {}:
-            d.pop(t, None)
-        d.update(info.get("skipped_tasks") or {})
-    return out
-
-
-def _citations(store, tasks) -> dict:
-    df = store.query("SELECT task, any_value(citation) AS citation FROM lang_scores "
-                     "WHERE source = 'reported' AND task IN (SELECT unnest(?)) GROUP BY task", [list(tasks)])
-    return dict(zip(df["task"], df["citation"]))
-
+# -- from the store (the queries: explorer.views) ------------------------------------------------
 
 def leaderboard_table(store, f: views.Filters | None = None, spec: TableSpec | None = None) -> LeaderboardTable:
     f, spec = f or views.Filters(), spec or TableSpec()
@@ -346,14 +313,14 @@ def leaderboard_table(store, f: views.Filters | None = None, spec: TableSpec | N
 
 def _leaderboard_table(store, f: views.Filters, spec: TableSpec) -> LeaderboardTable:
     # The set decides the tasks: the task filter only narrows which sets are offered.
-    base = views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "tasks": ()})
+    base = replace(f, tasks=())
     per_task = views.task_scores(store, base)
     present = sorted(set(per_task["task"])) if len(per_task) else []
     offered = [t for t in present if not f.tasks or t in f.tasks]
     sets = benchmark_sets(offered) if f.tasks else benchmark_sets(present)
     if f.tasks:
         sets = [s for s in sets if set(s.tasks) & set(f.tasks)]
-    targets_all = _language_targets(store, f, present)
+    targets_all = views.language_targets(store, f, present)
     if spec.benchmark:
         bench = next((s for s in sets if s.id == spec.benchmark), None)
         if bench is None:
@@ -363,20 +330,15 @@ def _leaderboard_table(store, f: views.Filters, spec: TableSpec) -> LeaderboardT
     if bench is None:
         empty = pd.DataFrame(columns=COLUMNS + TRAILING)
         return LeaderboardTable(empty, BenchmarkSet("", "no benchmark", ()), [], _why_empty(f, None), sets)
-    entries = None
-    if spec.include_empty:
-        w, args = views.where(store, views.Filters(sources=f.sources, search=f.search, sizes=f.sizes,
-                                                   models=f.models), "s", True)
-        entries = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
-    langs = views._entry_languages(store, views.Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)},
-                                                          "tasks": bench.tasks}))
-    meta = store.query(f"SELECT model, hub_id, params_b, {views.SIZE_SQL} AS size FROM models")
-    rows = compute_table(per_task, bench, targets=targets_all, entries=entries, languages=langs, meta=meta,
-                         skipped=store.cached(("skipped_tasks",), lambda: _skipped(store)), merge_sources=spec.merge_sources, sort=spec.sort)
+    entries = views.model_entries(store, f) if spec.include_empty else None
+    langs = views._entry_languages(store, replace(f, tasks=bench.tasks))
+    rows = compute_table(per_task, bench, targets=targets_all, entries=entries, languages=langs,
+                         meta=views.model_meta(store), skipped=views.skipped_tasks(store),
+                         merge_sources=spec.merge_sources, sort=spec.sort)
     if not spec.include_empty:
         rows = rows[rows["status"] != "no results"].reset_index(drop=True)
     n_lang = per_task[per_task["task"].isin(bench.tasks)].groupby("task")["n_languages"].max().to_dict()
-    cites = _citations(store, bench.tasks)
+    cites = views.reported_citations(store, bench.tasks)
     headers = [header_for(t, int(n_lang[t]) if t in n_lang and pd.notna(n_lang[t]) else None, cites.get(t, ""))
                for t in bench.tasks]
     return LeaderboardTable(rows, bench, headers, "" if len(rows) else _why_empty(f, bench), sets)
@@ -394,17 +356,7 @@ def _named_set(set_id: str) -> BenchmarkSet:
 
 def _why_empty(f: views.Filters, bench: BenchmarkSet | None) -> str:
     """Why nothing matched, and which filters to widen."""
-    active = []
-    if f.search:
-        active.append(f"the search “{f.search}”")
-    for name, label in (("tasks", "tasks"), ("kinds", "task kinds"), ("languages", "languages"), ("scripts", "scripts"),
-                        ("families", "language families"), ("tiers", "resource tiers"), ("sizes", "model sizes")):
-        if getattr(f, name):
-            active.append(f"{label} ({', '.join(map(str, getattr(f, name)))})")
-    if f.category != "*":
-        active.append(f"the category {f.category}")
-    if f.sources and set(f.sources) != {"evaluated", "reported"}:
-        active.append(f"sources ({', '.join(f.sources)})")
+    active = restricting(f)
     where = f" on {bench.title}" if bench else ""
     if not active:
         return f"No model has results{where} yet. Choose another benchmark set, or submit a model."

@@ -7,6 +7,7 @@ import pandas as pd
 
 from evaluator.cards import all_cards, all_suites
 
+from . import views
 from .reported import cultural_study
 
 
@@ -74,11 +75,7 @@ def build(ctx) -> None:
     with gr.Tab("About", id="about"):
         gr.Markdown(methodology_markdown())
         gr.Markdown("## Reported figures and their sources")
-        sources = ctx.store.query(
-            "SELECT task, task_version, any_value(citation) AS citation, count(DISTINCT model) AS models "
-            "FROM scores WHERE source = 'reported' GROUP BY task, task_version ORDER BY task"
-        )
-        gr.Dataframe(value=sources, interactive=False, wrap=True)
+        gr.Dataframe(value=views.reported_sources(ctx.store), interactive=False, wrap=True)
         citation, rows = cultural_study()
         gr.Markdown("### Cultural nuance in translation (human ratings, 0–3)\n" + citation)
         gr.Dataframe(value=pd.DataFrame(rows), interactive=False)

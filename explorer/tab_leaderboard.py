@@ -11,7 +11,7 @@ from . import leaderboard_table as LT
 from .downloads_ui import download_row
 from .filter_bar import filters_from_values
 from .formatting import escape_markdown
-from .url_state import TABLE_URL_JS, from_query, table_spec_from_query
+from .url_state import TABLE_URL_JS, columns_url_js, page_from_query, table_spec_from_query
 
 AUTO = ("Automatic: the set most models can be compared on", "")
 SORT_CHOICES = [("rank", "rank"), ("average", "average"), ("coverage", "coverage"), ("model", "model"),
@@ -96,16 +96,20 @@ def build(ctx, bar) -> dict:
             comp.change(refresh, inputs, outputs, api_visibility="private")
         for comp in (benchmark, sort, merge):
             comp.change(None, [benchmark, sort, merge], None, js=TABLE_URL_JS, api_visibility="private")
+        columns.change(None, [columns], None, js=columns_url_js(leaderboard_html.DEFAULT_SHOWN),
+                       api_visibility="private")
 
-    def load(request: gr.Request | None):
-        """The set, sort and merge choice of a shared link."""
-        _, extra = from_query(dict(request.query_params) if request is not None else {})
+    def load(extra: dict[str, str]):
+        """The set, sort, merge choice and columns of a shared link (the parameters url_state.from_query
+        left over)."""
         spec = table_spec_from_query(extra)
         choices = [AUTO] + ([(spec.benchmark, spec.benchmark)] if spec.benchmark else [])
         sorts = SORT_CHOICES + ([(spec.sort, spec.sort)] if spec.sort and spec.sort not in dict(SORT_CHOICES).values()
                                 else [])
+        shown = page_from_query(extra).columns
+        shown = leaderboard_html.DEFAULT_SHOWN if shown is None else [c for c in shown if c in leaderboard_html.OPTIONAL]
         return [gr.update(choices=choices, value=spec.benchmark), gr.update(value=spec.merge_sources),
-                gr.update(choices=sorts, value=spec.sort or "rank")]
+                gr.update(choices=sorts, value=spec.sort or "rank"), gr.update(value=shown)]
 
-    return {"tab": tab, "refresh": (refresh, inputs, outputs), "load": (load, [benchmark, merge, sort]),
+    return {"tab": tab, "refresh": (refresh, inputs, outputs), "load": (load, [benchmark, merge, sort, columns]),
             "choices": (lambda: gr.update(choices=views.model_names(store)), [model_pick])}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -18,13 +18,13 @@ import pandas as pd
 from evaluator.languages import AGGREGATE
 from evaluator.stats import Z95
 
+from .filters import FILTERS, SIZE_BUCKETS, SOURCES, TIERS, Filters
 from .formatting import HUB_REPO
 
 from .stats import holm, mcnemar_exact, paired_bootstrap_p, rank_with_ties
 from .store import CELL_AGGREGATE
 
 ENTRY = ["model", "revision", "precision", "source"]
-SIZE_BUCKETS = ["<1B", "1-3B", "3-8B", "8-20B", "20-75B", ">75B", "unknown"]
 SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '<1B' WHEN params_b < 3 THEN '1-3B'
               WHEN params_b < 8 THEN '3-8B' WHEN params_b < 20 THEN '8-20B' WHEN params_b < 75 THEN '20-75B'
               ELSE '>75B' END"""
@@ -32,39 +32,6 @@ SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '
 
 class SamplesUnavailable(ValueError):
     """Per-sample rows that cannot be read; the message says which and why (scores are unaffected)."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a view is restricted to; empty means no restriction. ``category`` "*" is the whole task."""
-
-    tasks: tuple = ()
-    kinds: tuple = ()
-    category: str = "*"
-    languages: tuple = ()
-    scripts: tuple = ()
-    families: tuple = ()
-    tiers: tuple = ()
-    sources: tuple = ()
-    sizes: tuple = ()
-    models: tuple = ()
-    search: str = ""
-
-    def __post_init__(self):
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, (list, set)):
-                object.__setattr__(self, f.name, tuple(v))
-            elif v is None:
-                object.__setattr__(self, f.name, "*" if f.name == "category" else "" if f.name == "search" else ())
-        object.__setattr__(self, "category", self.category or "*")
-
-    def key(self) -> tuple:
-        return tuple(getattr(self, f.name) for f in fields(self))
-
-    @property
-    def language_filtered(self) -> bool:
-        return bool(self.languages or self.scripts or self.families or self.tiers)
 
 
 def _escape_like(text: str) -> str:
@@ -84,13 +51,13 @@ def resolved_languages(store, f: Filters) -> tuple | None:
 
     def compute():
         clauses, args = [], []
-        _in("code", f.languages, clauses, args)
-        _in("script", f.scripts, clauses, args)
-        _in("family", f.families, clauses, args)
-        _in("tier", f.tiers, clauses, args)
+        for spec in FILTERS:
+            if spec.level == "language":
+                _in(spec.column, getattr(f, spec.name), clauses, args)
         codes = store.query(f"SELECT code FROM languages WHERE {' AND '.join(clauses)}", args)["code"].tolist()
         # Codes outside the table (a benchmark's own) still match when asked for by name.
-        extra = [c for c in f.languages if c not in codes and not (f.scripts or f.families or f.tiers)]
+        narrowed = replace(f, languages=()).language_filtered
+        extra = [c for c in f.languages if c not in codes and not narrowed]
         return tuple(codes + extra)
 
     return store.cached(("languages", f.key()), compute)
@@ -100,21 +67,25 @@ def where(store, f: Filters, alias: str = "s", entry_only: bool = False) -> tupl
     """SQL conditions (with their parameters) for a score table aliased ``alias``."""
     p = f"{alias}."
     clauses, args = [], []
-    _in(f"{p}source", f.sources, clauses, args)
-    _in(f"{p}model", f.models, clauses, args)
-    terms = [t.strip() for t in (f.search or "").split(";") if t.strip()]
-    if terms:
-        clauses.append("(" + " OR ".join(f"{p}model ILIKE ? ESCAPE '\\'" for _ in terms) + ")")
-        args.extend(f"%{_escape_like(t)}%" for t in terms)
-    if f.sizes:
-        clauses.append(f"{p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(f.sizes))}))"
-                       if "unknown" not in f.sizes else
-                       f"({p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(f.sizes))})) "
-                       f"OR {p}model NOT IN (SELECT model FROM model_sizes))")
-        args.extend(f.sizes)
+    for spec in FILTERS:
+        values = getattr(f, spec.name)
+        if not values or spec.level not in ("entry", "cell") or (entry_only and spec.level != "entry"):
+            continue
+        if spec.match == "in":
+            _in(f"{p}{spec.column}", values, clauses, args)
+        elif spec.match == "search":
+            terms = [t.strip() for t in values.split(";") if t.strip()]
+            if terms:
+                clauses.append("(" + " OR ".join(f"{p}model ILIKE ? ESCAPE '\\'" for _ in terms) + ")")
+                args.extend(f"%{_escape_like(t)}%" for t in terms)
+        elif spec.match == "size":
+            sized = f"{p}model IN (SELECT model FROM model_sizes WHERE size IN ({','.join('?' * len(values))}))"
+            clauses.append(sized if "unknown" not in values else
+                           f"({sized} OR {p}model NOT IN (SELECT model FROM model_sizes))")
+            args.extend(values)
+        else:
+            raise ValueError(f"filter {spec.name}: no SQL for match {spec.match!r}")
     if not entry_only:
-        _in(f"{p}task", f.tasks, clauses, args)
-        _in(f"{p}kind", f.kinds, clauses, args)
         langs = resolved_languages(store, f)
         if langs is not None:
             if not langs:
@@ -148,8 +119,7 @@ def task_scores(store, f: Filters) -> pd.DataFrame:
             langs = resolved_languages(store, f)
             if not langs:
                 return store.query("SELECT * FROM task_scores WHERE FALSE")
-            entry_w, entry_args = where(store, Filters(sources=f.sources, models=f.models, search=f.search,
-                                                       sizes=f.sizes), "e", entry_only=True)
+            entry_w, entry_args = where(store, f.entry_part, "e", entry_only=True)
             task_w, task_args = [], []
             _in("t.task", f.tasks, task_w, task_args)
             _in("t.kind", f.kinds, task_w, task_args)
@@ -197,6 +167,52 @@ def _entry_languages(store, f: Filters) -> pd.DataFrame:
     )
 
 
+def model_entries(store, f: Filters) -> pd.DataFrame:
+    """Every model entry (model, revision, precision, source) the entry filters allow, results or not."""
+    w, args = where(store, f.entry_part, "s", True)
+    return store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
+
+
+def model_meta(store) -> pd.DataFrame:
+    """Per model: its Hub id, parameters (billions) and size bucket."""
+    return store.query(f"SELECT model, hub_id, params_b, {SIZE_SQL} AS size FROM models")
+
+
+def language_targets(store, f: Filters, tasks) -> dict | None:
+    """Under a language filter: per task, how many of the selected languages it has in the store."""
+    if not f.language_filtered:
+        return None
+    w, args = where(store, replace(f.keeping("language"), tasks=tuple(tasks)), "s")
+    df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
+                         WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
+    return dict(zip(df["task"], df["n"]))
+
+
+def skipped_tasks(store) -> dict:
+    """(model, revision, precision, source) -> {task: why} over the entry's runs (a later run that
+    evaluated a task clears its skip)."""
+    def compute():
+        runs = store.query("SELECT model, revision, precision, finished_at, info FROM runs ORDER BY finished_at")
+        out: dict = {}
+        for r in runs.itertuples():
+            info = json.loads(r.info or "{}")
+            key = (r.model, r.revision, r.precision, "evaluated")
+            d = out.setdefault(key, {})
+            for t in info.get("tasks") or {}:
+                d.pop(t, None)
+            d.update(info.get("skipped_tasks") or {})
+        return out
+
+    return store.cached(("skipped_tasks",), compute)
+
+
+def reported_citations(store, tasks) -> dict:
+    """task -> the citation of its reported figures."""
+    df = store.query("SELECT task, any_value(citation) AS citation FROM lang_scores "
+                     "WHERE source = 'reported' AND task IN (SELECT unnest(?)) GROUP BY task", [list(tasks)])
+    return dict(zip(df["task"], df["citation"]))
+
+
 LEADERBOARD_FIXED = ["rank", "model", "source", "average", "ci_low", "ci_high", "n_tasks", "n_languages", "parity_gap"]
 LEADERBOARD_TRAILING = ["revision", "precision", "params_b", "size", "date", "hub_url"]
 
@@ -223,14 +239,11 @@ def _leaderboard(store, f: Filters, include_empty: bool) -> pd.DataFrame:
     summary = summary.drop(columns=["se2", "with_se"])
     table = summary.join(wide, how="left").reset_index()
     if include_empty:
-        w, args = where(store, Filters(sources=f.sources, search=f.search, sizes=f.sizes, models=f.models), "s", True)
-        everyone = store.query(f"SELECT DISTINCT model, revision, precision, source FROM task_scores s WHERE {w}", args)
-        table = everyone.merge(table, on=ENTRY, how="left")
+        table = model_entries(store, f).merge(table, on=ENTRY, how="left")
         table["n_tasks"] = table["n_tasks"].fillna(0).astype(int)
     table = table.merge(_entry_languages(store, f), on=ENTRY, how="left")
     table["n_languages"] = table["n_languages"].fillna(0).astype(int)
-    meta = store.query(f"SELECT model, hub_id, params_b, {SIZE_SQL} AS size FROM models")
-    table = table.merge(meta, on="model", how="left")
+    table = table.merge(model_meta(store), on="model", how="left")
     table["size"] = table["size"].fillna("unknown")
     table["ci_low"] = table["average"] - Z95 * table["se"]
     table["ci_high"] = table["average"] + Z95 * table["se"]
@@ -247,14 +260,15 @@ def _leaderboard(store, f: Filters, include_empty: bool) -> pd.DataFrame:
 def _default_models(store, f: Filters, n: int = 10) -> tuple:
     if f.models:
         return f.models
-    lb = leaderboard(store, Filters(tasks=f.tasks, kinds=f.kinds, sources=f.sources, search=f.search, sizes=f.sizes))
+    # The best on these tasks, whatever the language and category filters.
+    lb = leaderboard(store, replace(f.keeping("entry", "cell"), models=()))
     return tuple(lb["model"].head(n))
 
 
 def per_language(store, f: Filters) -> pd.DataFrame:
     """Model × language: mean over the selected tasks, 95% interval, language name, script, family, tier.
     Without chosen models, the ten best of the leaderboard."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
 
     def compute():
         w, args = where(store, f, "s")
@@ -324,7 +338,7 @@ def language_difficulty(store, f: Filters) -> pd.DataFrame:
 
 def per_category(store, f: Filters) -> pd.DataFrame:
     """Scores per category (idiom, pun, holiday, concept, CS/CA, turn, ...) and language."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
 
     def compute():
         w, args = where(store, f, "s")
@@ -349,13 +363,15 @@ def category_summary(store, f: Filters) -> pd.DataFrame:
 
 # -- parity -----------------------------------------------------------------------------------
 
+# Then one column per category difference of the task cards (category_difference_columns).
 PARITY_COLUMNS = ["model", "source", "mean", "best_language", "best", "worst_language", "worst", "gap", "spread",
-                  "worst_best_ratio", "n_languages", "mother_tongue_effect"]
+                  "worst_best_ratio", "n_languages"]
 
 
 def parity(store, f: Filters) -> pd.DataFrame:
-    """Per model: best and worst language, gap, spread (std), worst/best ratio, mean, and the MultiLoKo
-    mother-tongue effect where the data allows. A small gap with a low mean is not parity: both shown."""
+    """Per model: best and worst language, gap, spread (std), worst/best ratio, mean, and the category
+    differences of the task cards (MultiLoKo's mother-tongue effect) where the data allows. A small gap
+    with a low mean is not parity: both shown."""
     def compute():
         w, args = where(store, f, "s")
         cat = [] if f.category == "*" else [f.category]
@@ -379,33 +395,51 @@ def parity(store, f: Filters) -> pd.DataFrame:
                 GROUP BY p.model, p.source ORDER BY mean DESC""",
             params,
         )
-        mte = mother_tongue_effect(store, f)
-        table = table.merge(mte, on=["model", "source"], how="left")
-        return table[PARITY_COLUMNS]
+        table = table.merge(category_differences(store, f), on=["model", "source"], how="left")
+        return table[PARITY_COLUMNS + category_difference_columns()]
 
     return store.cached(("parity", f.key()), compute)
 
 
-def mother_tongue_effect(store, f: Filters) -> pd.DataFrame:
-    """MultiLoKo's MTE: score on local questions minus on their English translation, mean over languages.
-    Evaluated runs give it from their per-category scores; reported figures carry it directly."""
-    w, args = where(store, Filters(sources=f.sources, search=f.search, models=f.models, sizes=f.sizes), "s", True)
-    evaluated = store.query(
-        f"""WITH c AS (
-                SELECT s.model, s.source, s.language,
-                       any_value(s.value) FILTER (WHERE s.category = 'local') AS local_v,
-                       any_value(s.value) FILTER (WHERE s.category = 'english_translation') AS english_v
-                FROM cat_scores s WHERE s.task = 'multiloko' AND {w} GROUP BY ALL)
-            SELECT model, source, avg(local_v - english_v) AS mother_tongue_effect FROM c
-            WHERE local_v IS NOT NULL AND english_v IS NOT NULL GROUP BY ALL""",
-        args,
-    )
-    reported = store.query(
-        f"""SELECT s.model, s.source, any_value(s.value) AS mother_tongue_effect FROM metric_scores s
-            WHERE s.task = 'multiloko_test' AND s.metric = 'mte' AND {w} GROUP BY ALL""",
-        args,
-    )
-    return pd.concat([evaluated, reported], ignore_index=True).drop_duplicates(["model", "source"])
+def category_differences(store, f: Filters) -> pd.DataFrame:
+    """Per model, the difference of two categories each task card declares (``category_difference``:
+    MultiLoKo's mother-tongue effect is local questions minus their English translation), mean over
+    languages. Evaluated runs give it from their per-category scores; reported figures carry it directly."""
+    from evaluator.cards import all_cards
+
+    w, args = where(store, f.entry_part, "s", True)
+    out = pd.DataFrame(columns=["model", "source"])
+    for card in all_cards().values():
+        d = card.category_difference
+        if d is None:
+            continue
+        evaluated = store.query(
+            f"""WITH c AS (
+                    SELECT s.model, s.source, s.language,
+                           any_value(s.value) FILTER (WHERE s.category = ?) AS minuend,
+                           any_value(s.value) FILTER (WHERE s.category = ?) AS subtrahend
+                    FROM cat_scores s WHERE s.task = ? AND {w} GROUP BY ALL)
+                SELECT model, source, avg(minuend - subtrahend) AS "{d.name}" FROM c
+                WHERE minuend IS NOT NULL AND subtrahend IS NOT NULL GROUP BY ALL""",
+            [d.category, d.minus, card.id, *args],
+        )
+        frames = [evaluated]
+        if d.reported_task:
+            frames.append(store.query(
+                f"""SELECT s.model, s.source, any_value(s.value) AS "{d.name}" FROM metric_scores s
+                    WHERE s.task = ? AND s.metric = ? AND {w} GROUP BY ALL""",
+                [d.reported_task, d.reported_metric, *args],
+            ))
+        one = pd.concat(frames, ignore_index=True).drop_duplicates(["model", "source"])
+        out = out.merge(one, on=["model", "source"], how="outer")
+    return out
+
+
+def category_difference_columns() -> list[str]:
+    """The columns ``category_differences`` adds to the parity view, one per card that declares one."""
+    from evaluator.cards import all_cards
+
+    return [c.category_difference.name for c in all_cards().values() if c.category_difference is not None]
 
 
 # -- comparing two models -----------------------------------------------------------------------
@@ -560,21 +594,25 @@ def _imported_provenance(imported: dict, task: dict) -> dict:
 
 def task_metrics(store, f: Filters) -> pd.DataFrame:
     """Every metric of the selected tasks per model and language (directions, strict/loose, ...)."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
-    w, args = where(store, f, "s")
-    long = store.query(
-        f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
-                   s.metric, s.value, s.n_items
-            FROM (SELECT * FROM lang_scores UNION ALL SELECT * FROM metric_scores) s
-            LEFT JOIN languages l ON l.code = s.language WHERE {w}""",
-        args,
-    )
-    if long.empty:
-        return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
-    wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
-                            values="value", aggfunc="first").reset_index()
-    n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
-    return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+    f = replace(f, models=_default_models(store, f))
+
+    def compute():
+        w, args = where(store, f, "s")
+        long = store.query(
+            f"""SELECT s.model, s.source, s.task, s.language, coalesce(l.name, s.language) AS language_name,
+                       s.metric, s.value, s.n_items
+                FROM (SELECT * FROM lang_scores UNION ALL SELECT * FROM metric_scores) s
+                LEFT JOIN languages l ON l.code = s.language WHERE {w}""",
+            args,
+        )
+        if long.empty:
+            return pd.DataFrame(columns=["model", "source", "task", "language", "language_name", "n_items"])
+        wide = long.pivot_table(index=["model", "source", "task", "language", "language_name"], columns="metric",
+                                values="value", aggfunc="first").reset_index()
+        n = long.groupby(["model", "source", "task", "language"], as_index=False)["n_items"].max()
+        return wide.merge(n, on=["model", "source", "task", "language"], how="left")
+
+    return store.cached(("task_metrics", f.key()), compute)
 
 
 REFERENCE_COLUMNS = ["task", "implementation", "version", "reference_task", "headline_metric", "metric",
@@ -599,6 +637,21 @@ def task_references(tasks=()) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
 
 
+def shown_task_references(store, f: Filters) -> pd.DataFrame:
+    """The references of the selected tasks, else of those ``task_metrics`` shows, else of every card."""
+    if f.tasks:
+        return task_references(tuple(f.tasks))
+    metrics = task_metrics(store, f)
+    return task_references(tuple(metrics["task"].unique()) if not metrics.empty else ())
+
+
+def reported_sources(store) -> pd.DataFrame:
+    """Per reported task and version: its citation and how many models it has figures for."""
+    return store.query(
+        "SELECT task, task_version, any_value(citation) AS citation, count(DISTINCT model) AS models "
+        "FROM scores WHERE source = 'reported' GROUP BY task, task_version ORDER BY task")
+
+
 RUN_COUNT_COLUMNS = ["model", "run_id", "task", "n_items", "n_truncated", "n_separate_continuations",
                      "n_unchecked_instructions"]
 
@@ -606,7 +659,7 @@ RUN_COUNT_COLUMNS = ["model", "run_id", "task", "n_items", "n_truncated", "n_sep
 def task_run_counts(store, f: Filters) -> pd.DataFrame:
     """Per run and task, the items scored under a fallback rule: truncated prompts, multiple-choice
     continuations encoded alone (degenerate joint split), instructions the checker could not check."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
     runs = store.query("SELECT model, run_id, info FROM runs ORDER BY model, finished_at DESC")
     rows = []
     for r in runs.itertuples():
@@ -624,7 +677,7 @@ def task_run_counts(store, f: Filters) -> pd.DataFrame:
 
 def alignment_layers(store, f: Filters) -> pd.DataFrame:
     """Cross-lingual alignment per layer (MEXA), from the details of alignment scores."""
-    f = Filters(**{**{k.name: getattr(f, k.name) for k in fields(f)}, "models": _default_models(store, f)})
+    f = replace(f, models=_default_models(store, f))
     w, args = where(store, f, "s")
     df = store.query(f"SELECT s.model, s.task, s.language, s.details FROM lang_scores s WHERE s.kind = 'alignment' AND {w}",
                      args)
@@ -788,8 +841,8 @@ def filter_options(store) -> dict[str, list]:
             "languages": [(f"{n} ({c})", c) for c, n in zip(langs["code"], langs["name"])],
             "scripts": sorted(x for x in langs["script"].dropna().unique()),
             "families": sorted(x for x in langs["family"].dropna().unique()),
-            "tiers": [t for t in ("high", "mid", "low", "extremely low") if t in set(langs["tier"].dropna())],
-            "sources": ["evaluated", "reported", "imported"], "sizes": SIZE_BUCKETS,
+            "tiers": [t for t in TIERS if t in set(langs["tier"].dropna())],
+            "sources": list(SOURCES), "sizes": list(SIZE_BUCKETS),
         }
 
     return store.cached(("filter_options",), compute)

@@ -296,3 +296,64 @@ def test_screenshots_of_every_view_on_a_laptop_and_a_phone(tmp_path, start_app):
             path = out / f"explorer-languages-xcopa-{width}.png"
             page.screenshot(path=str(path), full_page=True)
             assert path.stat().st_size > 10_000, path
+
+
+def _until_quiet(page, calls: list, quiet_ms: int = 3000, limit_ms: int = 60_000) -> None:
+    """Wait until no call has reached the server for ``quiet_ms``."""
+    waited, seen = 0, -1
+    while waited < limit_ms and seen != len(calls):
+        seen = len(calls)
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
+
+
+def test_a_link_restores_the_tab_the_explorer_models_compare_and_the_sort(tmp_path, start_app):
+    import re
+
+    from explorer.synthetic import generate
+
+    data = tmp_path / "store"
+    generate(data, models=4, languages=6, tasks=2, sample_models=2, items_per_language=20, sample_items=5)
+    app = start_app(data, "--no-worker")
+    with chromium_page() as page:
+        page.goto(app.url, wait_until="domcontentloaded")
+        table = page.locator("#leaderboard-table")
+        expect(table).to_contain_text("synthetic-org/model-", timeout=60_000)
+        # "More filters" opens without asking the server for anything (the table is not recomputed).
+        calls = []
+        page.on("request", lambda r: calls.append(r.post_data) if "/queue/join" in r.url else None)
+        _until_quiet(page, calls)  # the page's own loading is over
+        before = len(calls)
+        page.get_by_text("More filters").click()
+        expect(page.locator("#filter-category")).to_be_visible(timeout=10_000)
+        expect(page.locator("#filter-category input")).to_have_value("All categories")  # not a bare "*"
+        page.wait_for_timeout(2500)
+        assert calls[before:] == [], calls[before:]
+
+        _pick(page, "leaderboard-sort", "model")
+        expect(page).to_have_url(re.compile(r"sort=model"), timeout=30_000)
+        page.get_by_role("tab", name="Submit").click()
+        expect(page.locator("#filter-search")).to_be_hidden(timeout=30_000)  # Submit uses no filter
+        page.get_by_role("tab", name="Explorer").click()
+        expect(page.locator("#filter-search")).to_be_visible(timeout=30_000)
+        expect(page).to_have_url(re.compile(r"tab=explorer"), timeout=30_000)
+        _pick(page, "explorer-models", "synthetic-org/model-0002")
+        expect(page).to_have_url(re.compile(r"models=synthetic-org%2Fmodel-0002"), timeout=30_000)
+        page.get_by_role("tab", name="Compare two models").click()
+        _pick(page, "compare-a", "synthetic-org/model-0000")
+        _pick(page, "compare-b", "synthetic-org/model-0001")
+        expect(page).to_have_url(re.compile(r"a=synthetic-org%2Fmodel-0000&b=synthetic-org%2Fmodel-0001"),
+                                 timeout=30_000)
+
+        page.goto(page.url, wait_until="domcontentloaded")  # the shared link
+        models = page.locator("#explorer-models")
+        expect(models).to_be_visible(timeout=60_000)  # the Explorer is the tab shown
+        expect(models).to_contain_text("synthetic-org/model-0002", timeout=30_000)
+        heatmap = page.locator("#language-heatmap")
+        expect(heatmap.locator(".xtick")).to_have_count(1, timeout=60_000)  # drawn for the link's one model
+        page.get_by_role("tab", name="Compare two models").click()
+        expect(page.locator("#compare-a input")).to_have_value("synthetic-org/model-0000", timeout=30_000)
+        expect(page.locator("#compare-b input")).to_have_value("synthetic-org/model-0001")
+        page.get_by_role("tab", name="Leaderboard").click()
+        expect(page.locator("#leaderboard-sort input")).to_have_value("model", timeout=30_000)
+        expect(table.locator("tbody tr").first).to_contain_text("synthetic-org/model-0000")  # sorted by name

@@ -3,7 +3,9 @@
 For each card: its loader reads a small fixture written here in the loader's documented layout;
 the kind runs on the items of a few languages (each with a template of its own among them) with
 the tiny model, two new tokens at most, so every prompt placeholder must be filled; every language is in data/languages.csv; the metric is one its kind
-knows and is the primary score; the card names its reference (implementation and headline metric).
+knows and is the primary score; the card names its reference (implementation and headline metric); a
+category difference it declares (the explorer's mother-tongue effect, say) is over two of its categories
+and both are scored.
 A card whose loader has no fixture writer below fails loudly: add one in its published layout.
 """
 
@@ -208,5 +210,24 @@ def test_card_contract(card_file, tmp_path, tiny_lm):
         left = [f for f in fields if "{" + f + "}" in r["prompt"]]
         assert not left, f"{card.id}: unfilled placeholders {left} in {r['prompt']!r}"
 
-    primary = {s["metric"] for s in aggregate_task(quick, rows) if s.get("primary")}
+    scores = aggregate_task(quick, rows)
+    primary = {s["metric"] for s in scores if s.get("primary")}
     assert card.metric in primary, f"{card.id}: primary scores are {primary}, not {card.metric!r}"
+
+    diff = card.category_difference
+    if diff is not None:
+        assert diff.name.isidentifier() and {diff.category, diff.minus} <= set(card.categories)
+        scored = {s["category"] for s in scores if s.get("primary") and s["metric"] == card.metric}
+        assert {diff.category, diff.minus} <= scored, f"{card.id}: {diff.name} needs scores of both categories"
+        assert bool(diff.reported_task) == bool(diff.reported_metric), f"{card.id}: reported task without metric"
+
+
+def test_a_category_difference_must_name_the_cards_own_categories():
+    from evaluator.cards import CardError, _card_from_dict
+
+    card = json.loads((DATA_DIR / "tasks" / "multiloko.json").read_text(encoding="utf-8"))
+    assert _card_from_dict(card, "multiloko").category_difference.minus == "english_translation"
+    for bad in ({**card["category_difference"], "minus": "nope"}, {**card["category_difference"], "extra": 1},
+                {**card["category_difference"], "name": "not a column"}):
+        with pytest.raises(CardError):
+            _card_from_dict({**card, "category_difference": bad}, "multiloko")

@@ -357,3 +357,31 @@ def test_sample_page_reads_answers_first_and_lists_as_text():
     runs["finished_at"] = ["2026-11-02T10:30:00+00:00"]  # as run.json writes it
     assert run_choices(runs) == [("org/m@abc · 2026-11-02 10:30 · r1", "r1")]
     assert run_choices(runs.assign(finished_at=[None], revision=[None])) == [("org/m · r1", "r1")]
+
+
+def test_the_url_keeps_the_tab_the_columns_and_the_two_compared_models():
+    from urllib.parse import urlencode
+
+    from explorer.leaderboard_html import DEFAULT_SHOWN
+    from explorer.url_state import PageState, page_from_query, page_to_query
+
+    state = PageState(tab="explorer", columns=("average", "coverage"), model_a="org/A", model_b="org/B")
+    f = V.Filters(models=("org/A", "org/C"))
+    back, extra = from_query(to_query(f, page_to_query(state, DEFAULT_SHOWN)))
+    assert back == f and page_from_query(extra) == state
+    hidden = PageState(columns=())  # every optional column unticked is kept too
+    assert page_from_query(from_query(urlencode(page_to_query(hidden, DEFAULT_SHOWN)))[1]) == hidden
+    assert page_from_query({}) == PageState() and page_to_query(PageState(columns=("a",)), ("a",))["cols"] == ""
+
+
+def test_every_explorer_panel_shows_its_views(store):
+    from explorer.tab_explore import PANELS, Download, Selection, show
+
+    s = Selection(V.Filters(models=("org/A", "org/D")), model_a="org/A", model_b="org/D")
+    for panel in PANELS:
+        for item in panel.items:
+            if isinstance(item, Download):
+                assert isinstance(item.view(store, s), type(V.parity(store, V.Filters()))), (panel.id, item.name)
+            else:
+                assert show(store, item, s) is not None, (panel.id, item.label)
+    assert "mother_tongue_effect" in V.parity(store, V.Filters()).columns  # declared by the MultiLoKo card
