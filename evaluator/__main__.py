@@ -166,9 +166,10 @@ def _print_summary(run_dir: Path) -> None:
     import pyarrow.parquet as pq
 
     from .results import scores_path
+    from .scope import ALL
 
     t = pq.read_table(scores_path(run_dir)).to_pandas()
-    t = t[(t["primary"]) & (t["category"] == "*")]
+    t = t[(t["primary"]) & (t["category"] == ALL)]
     for task, g in t.groupby("task"):
         langs = ", ".join(f"{r.language} {100 * r.value:.1f}" for r in g.itertuples())
         print(f"{task} ({g['metric'].iloc[0]}): mean {100 * g['value'].mean():.1f} | {langs}", file=sys.stderr)

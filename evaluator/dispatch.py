@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import EngineOptions
-from .settings import setting
+from .settings import default, setting
 from .store import StoreLayout, resolve_data_dir
 
 # Bytes per parameter of the weights; "auto" loads bf16/fp16 checkpoints as they are on a GPU.
@@ -124,7 +124,7 @@ class Attempt:
 
 
 class RayDispatcher:
-    def __init__(self, queue, data_dir: Path, address: str, *, queue_url: str, lease_s: float = 120.0,
+    def __init__(self, queue, data_dir: Path, address: str, *, queue_url: str, lease_s: float = default("lease_s"),
                  device: str = "auto", gpu_memory_gb: float = 80.0, engine: EngineOptions | None = None,
                  max_in_flight: int = 64, store_url: str = "", log=None):
         self.queue, self.data_dir, self.address, self.queue_url = queue, Path(data_dir), address, queue_url

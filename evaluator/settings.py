@@ -96,3 +96,8 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 def setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
     """The current value of the setting called ``name``."""
     return BY_NAME[name].read(environ)
+
+
+def default(name: str) -> Any:
+    """The built-in value of the setting called ``name``: what a function uses when its caller says nothing."""
+    return BY_NAME[name].default

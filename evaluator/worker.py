@@ -31,7 +31,7 @@ from .hub import HubError
 from .model import ModelLoadError, quiet_transformers
 from .run_store import AlreadyPublished, RunStore, StoreError
 from .runner import ModelOutputError, RunRequest, run_evaluation
-from .settings import setting
+from .settings import default, setting
 from .store import StoreLayout, resolve_data_dir
 
 
@@ -84,7 +84,7 @@ def local_placement(device: str) -> tuple[str, str]:
     return socket.gethostname(), visible if visible is not None else ",".join(map(str, range(torch.cuda.device_count())))
 
 
-def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
+def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = default("lease_s"),
                 engine: EngineOptions | None = None, echo: bool = True, queue=None,
                 store: RunStore | None = None) -> str | None:
     """Claim and evaluate one request, publish its run. Returns its id, or None when the queue had nothing."""
@@ -105,7 +105,7 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
             queue.close()
 
 
-def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
+def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device: str = "auto", lease_s: float = default("lease_s"),
                      engine: EngineOptions | None = None, echo: bool = True,
                      placement: tuple[str, str] | None = None, store: RunStore | None = None) -> str:
     """Evaluate a request this worker holds the claim of, renewing its lease, and record the outcome.

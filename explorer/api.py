@@ -11,6 +11,8 @@ import json
 import gradio as gr
 import pandas as pd
 
+from evaluator.scope import ALL
+
 from . import leaderboard_table as leaderboard_table_module
 from . import views
 from .api_args import endpoint
@@ -22,8 +24,8 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False)) if len(df) else []
 
 
-def _filters(task=(), language=(), source=(), category="*", models=(), kind=(), tier=(), script=(), family=()) -> views.Filters:
-    return views.Filters(tasks=task, languages=language, sources=source, category=category or "*", models=models,
+def _filters(task=(), language=(), source=(), category=ALL, models=(), kind=(), tier=(), script=(), family=()) -> views.Filters:
+    return views.Filters(tasks=task, languages=language, sources=source, category=category or ALL, models=models,
                          kinds=kind, tiers=tier, scripts=script, families=family)
 
 
@@ -62,7 +64,7 @@ def register(ctx) -> None:
             out.append(d)
         return out
 
-    def leaderboard_table(task: str = "", language: str = "", source: str = "", category: str = "*", kind: str = "",
+    def leaderboard_table(task: str = "", language: str = "", source: str = "", category: str = ALL, kind: str = "",
                           tier: str = "", script: str = "", family: str = "", benchmark: str = "",
                           merge_sources: bool = False, sort: str = "", include_empty: bool = False) -> list[dict]:
         """The leaderboard's rows, as the page shows them, for one benchmark set (benchmark: suite:<id> or

@@ -17,6 +17,8 @@ from typing import Any
 
 import gradio as gr
 
+from evaluator.scope import ALL
+
 
 class BadArgument(ValueError):
     """An argument that does not fit its spec; ``str(exc)`` is the message for the caller."""
@@ -152,7 +154,7 @@ ARGS: dict[str, Any] = {
     "precision": Text("auto", max_length=1000),
     "task": FILTER, "language": FILTER, "source": FILTER, "models": FILTER, "kind": FILTER, "tier": FILTER,
     "script": FILTER, "family": FILTER,
-    "category": Text("*", max_length=200),
+    "category": Text(ALL, max_length=200),
     "run_id": Text(max_length=200, required=True),
     "sample_task": Text(max_length=200, required=True),
     "sample_language": Text(max_length=200),

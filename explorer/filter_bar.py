@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from evaluator.scope import ALL
+
 from . import views
 from .url_state import FILTER_ORDER, URL_JS, from_query
 
@@ -35,7 +37,7 @@ class FilterBar:
 
 def filters_from_values(search, tasks, languages, kinds, category, scripts, families, tiers, sizes, sources) -> views.Filters:
     return views.Filters(search=search or "", tasks=tasks or (), languages=languages or (), kinds=kinds or (),
-                         category=category or "*", scripts=scripts or (), families=families or (), tiers=tiers or (),
+                         category=category or ALL, scripts=scripts or (), families=families or (), tiers=tiers or (),
                          sizes=sizes or (), sources=sources or ())
 
 
@@ -47,7 +49,7 @@ def build() -> FilterBar:
     with gr.Accordion("More filters", open=False):
         with gr.Row():
             kinds = gr.Dropdown(label="Task kind", multiselect=True, choices=[])
-            category = gr.Dropdown(label="Category (scores restricted to it)", choices=["*"], value="*")
+            category = gr.Dropdown(label="Category (scores restricted to it)", choices=[ALL], value=ALL)
             scripts = gr.Dropdown(label="Script", multiselect=True, choices=[])
             families = gr.Dropdown(label="Language family", multiselect=True, choices=[])
         with gr.Row():
@@ -76,7 +78,7 @@ def load_from_url(store, request: gr.Request | None):
         gr.update(choices=opts["tasks"], value=keep(f.tasks, set(opts["tasks"]))),
         gr.update(choices=opts["languages"], value=keep(f.languages, valid_langs)),
         gr.update(choices=opts["kinds"], value=keep(f.kinds, set(opts["kinds"]))),
-        gr.update(choices=opts["categories"], value=f.category if f.category in opts["categories"] else "*"),
+        gr.update(choices=opts["categories"], value=f.category if f.category in opts["categories"] else ALL),
         gr.update(choices=opts["scripts"], value=keep(f.scripts, set(opts["scripts"]))),
         gr.update(choices=opts["families"], value=keep(f.families, set(opts["families"]))),
         gr.update(value=keep(f.tiers, {"high", "mid", "low", "extremely low"})),

@@ -26,9 +26,9 @@ from pathlib import Path
 from evaluator.results import (SAMPLE_SCHEMA, SCORE_SCHEMA, run_json_path, samples_path, scores_path, write_json,
                                write_table)
 from evaluator.run_store import AlreadyPublished, RunStore, StoreError
+from evaluator.stats import Z95
 
 SOURCE = "imported"
-Z95 = 1.959963984540054
 # Metrics harnesses report on a 0-100 scale; the project's scores are fractions.
 PERCENT_METRICS = {"bleu", "chrf", "chrf++", "ter"}
 DIRECTION_SUFFIX = {"into": "_eng_to_x", "from": "_x_to_eng"}

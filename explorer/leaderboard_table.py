@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evaluator.cards import all_cards, all_suites
-from evaluator.languages import AGGREGATE
+from evaluator.scope import ALL
 from evaluator.stats import Z95
 
 from . import views
@@ -305,7 +305,7 @@ def _language_targets(store, f: views.Filters, tasks) -> dict | None:
     w, args = views.where(store, views.Filters(languages=f.languages, scripts=f.scripts, families=f.families,
                                                tiers=f.tiers, tasks=tuple(tasks)), "s")
     df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
-                         WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
+                         WHERE s.higher_is_better AND s.language <> '{ALL}' AND {w} GROUP BY ALL""", args)
     return dict(zip(df["task"], df["n"]))
 
 
@@ -392,7 +392,7 @@ def _why_empty(f: views.Filters, bench: BenchmarkSet | None) -> str:
                         ("families", "language families"), ("tiers", "resource tiers"), ("sizes", "model sizes")):
         if getattr(f, name):
             active.append(f"{label} ({', '.join(map(str, getattr(f, name)))})")
-    if f.category != "*":
+    if f.category != ALL:
         active.append(f"the category {f.category}")
     if f.sources and set(f.sources) != {"evaluated", "reported"}:
         active.append(f"sources ({', '.join(f.sources)})")

@@ -6,6 +6,8 @@ import duckdb
 import gradio as gr
 import pandas as pd
 
+from evaluator.scope import ALL
+
 from . import views
 from .api_args import endpoint
 from .downloads import Query
@@ -51,7 +53,7 @@ def build(ctx, models) -> None:
         cells = store.query("SELECT DISTINCT task, language, category FROM scores WHERE run_id = ?", [run_id])
         tasks_ = sorted(cells["task"].unique())
         langs_ = [""] + sorted(cells["language"].unique())
-        cats_ = [""] + sorted(c for c in cells["category"].unique() if c != "*")
+        cats_ = [""] + sorted(c for c in cells["category"].unique() if c != ALL)
         return (gr.update(choices=tasks_, value=tasks_[0] if tasks_ else None),
                 gr.update(choices=langs_, value=""), gr.update(choices=cats_, value=""))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
+from evaluator.scope import ALL
+
 from .views import Filters
 
 # query key -> Filters field (lists are comma-separated in the URL)
@@ -17,7 +19,7 @@ def to_query(f: Filters, extra: dict[str, str] | None = None) -> str:
     params = []
     for key, attr in TEXT_KEYS.items():
         value = getattr(f, attr)
-        if value and not (key == "category" and value == "*"):
+        if value and not (key == "category" and value == ALL):
             params.append((key, value))
     for key, attr in LIST_KEYS.items():
         values = getattr(f, attr)
