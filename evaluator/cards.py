@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import PolyglotError
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 KINDS = ("multiple_choice", "short_answer", "knowledge_qa", "translation", "instruction", "alignment")
 
 
-class CardError(ValueError):
+class CardError(PolyglotError, ValueError):
     pass
 
 

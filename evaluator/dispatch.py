@@ -100,6 +100,7 @@ def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, leas
         # Where it runs is recorded first, before the slow imports: the request has started.
         if not queue.place(request_id, claim, node=node, gpu_ids=gpu_ids):
             return {"request_id": request_id, "outcome": "not ours", "node": node}
+        from .hub import offline_by_user
         from .model import quiet_transformers
         from .run_store import RunStore
         from .worker import evaluate_claimed
@@ -108,7 +109,8 @@ def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, leas
         req = queue.get(request_id)
         outcome = evaluate_claimed(queue, StoreLayout(data_dir).ensure(), req, claim, device=device, lease_s=lease_s,
                                    engine=engine, echo=True, placement=(node, gpu_ids),
-                                   store=RunStore.for_data_dir(data_dir, store_url or None))
+                                   store=RunStore.for_data_dir(data_dir, store_url or None),
+                                   allow_hub=not offline_by_user())
     return {"request_id": request_id, "outcome": outcome, "node": node, "gpu_ids": gpu_ids}
 
 

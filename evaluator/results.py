@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import PolyglotError
 from .run_store import RUN_JSON, SCORES, samples_name
 
 SAMPLE_SCHEMA = pa.schema(
@@ -116,7 +117,7 @@ def read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-class RunInfoError(ValueError):
+class RunInfoError(PolyglotError, ValueError):
     """run.json cannot be used; the message says why."""
 
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import PolyglotError
+
 MARKER = "_published.json"
 SCORES = "scores.parquet"
 RUN_JSON = "run.json"
@@ -49,11 +51,11 @@ def samples_task(name: str) -> str | None:
     return None
 
 
-class StoreError(RuntimeError):
+class StoreError(PolyglotError, RuntimeError):
     """The results store cannot be reached or refused a write; the message is meant for users."""
 
 
-class AlreadyPublished(Exception):
+class AlreadyPublished(PolyglotError):
     """The run already has a completion marker: this attempt was not published."""
 
     def __init__(self, run_id: str, attempt: str | None):

@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import PolyglotError
 
-class SettingError(ValueError):
+
+class SettingError(PolyglotError, ValueError):
     """An environment variable holds a value its setting cannot take; the message names both."""
 
 

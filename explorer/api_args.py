@@ -17,10 +17,11 @@ from typing import Any
 
 import gradio as gr
 
+from evaluator.errors import PolyglotError
 from evaluator.scope import ALL
 
 
-class BadArgument(ValueError):
+class BadArgument(PolyglotError, ValueError):
     """An argument that does not fit its spec; ``str(exc)`` is the message for the caller."""
 
 

@@ -22,12 +22,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 
+from evaluator.errors import PolyglotError
 from evaluator.run_store import RUN_JSON, SCORES, RunStore, samples_name
 from evaluator.scope import ALL
 from evaluator.stats import Z95
 
 
-class ExportError(RuntimeError):
+class ExportError(PolyglotError, RuntimeError):
     pass
 
 

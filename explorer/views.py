@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from evaluator.errors import PolyglotError
 from evaluator.scope import ALL
 from evaluator.stats import Z95
 
@@ -26,7 +27,7 @@ from .store import CELL_AGGREGATE, SIZE_BUCKETS, SIZE_SQL
 ENTRY = ["model", "revision", "precision", "source"]
 
 
-class SamplesUnavailable(ValueError):
+class SamplesUnavailable(PolyglotError, ValueError):
     """Per-sample rows that cannot be read; the message says which and why (scores are unaffected)."""
 
 
