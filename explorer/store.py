@@ -16,7 +16,6 @@ Tables
     entries, task_ids, cells   the language-level scores again, narrow and integer-keyed, sorted by language
     task_scores   per model entry and task: mean over languages, its standard error, gap, coverage
     entry_lang_scores  per model entry and language: mean over tasks (parity, difficulty, heatmaps)
-    entry_langs   per model entry: how many languages it covers
     runs          provenance of each evaluated run (run.json)
     sample_files  where each run's per-sample rows are, and why they cannot be read when they cannot
     loaded_runs   the runs loaded, with the signature of their files (what the next refresh compares)
@@ -473,10 +472,6 @@ class ResultStore:
                          count(*) AS n_tasks, sum(n_items) AS n_items, min(ci_low) AS lo, min(ci_high) AS hi
                   FROM cells GROUP BY ALL) c
             JOIN entries e USING (entry_id) ORDER BY c.language
-        """)
-        con.execute(f"""
-            CREATE OR REPLACE TABLE entry_langs AS
-            SELECT {ENTRY}, count(*) AS n_languages FROM entry_lang_scores GROUP BY ALL
         """)
         meta = self._reported_models.copy()
         extra = self._params_provider() if self._params_provider else {}

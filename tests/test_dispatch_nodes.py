@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cluster import need_ray
-from conftest import REPO, free_port, wait_until
+from helpers import REPO, free_port, wait_until
 from evaluator.local_cluster import (kill_session, loopback_only, session_pids, start_dispatcher, start_node,
                                      stop_session, task_pids)
 from evaluator.store import StoreLayout

@@ -19,7 +19,7 @@ import pytest
 
 from evaluator.endpoint import EndpointError, EndpointOptions
 from evaluator.runner import RunRequest, run_evaluation
-from tests.conftest import REPO, free_port, require_or_skip, wait_for_http
+from helpers import REPO, free_port, require_or_skip, wait_for_http
 from tests.endpoint_stub import TOKEN_LOGPROB, StubServer, StubState, answer_for
 
 SECRET = "sk-test-never-written-0123456789"
@@ -205,6 +205,7 @@ def test_api_key_is_sent_but_never_written(tmp_path, monkeypatch):
             assert SECRET.encode() not in f.read_bytes(), f
 
 
+@pytest.mark.slow
 def test_cli_runs_an_endpoint_model(tmp_path):
     with StubServer() as stub:
         out = subprocess.run(

@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, wait_until
+from helpers import REPO, wait_until
 from evaluator.store import StoreLayout
 from evaluator.worker import process_one
 from faults import published_run_dir, queue_model, sample_keys, start_worker, variant_of
@@ -24,6 +24,7 @@ def _queue(data_dir):
     return Queue(StoreLayout(data_dir).queue_db)
 
 
+@pytest.mark.slow
 def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path, tiny_model_dir):
     data = tmp_path / "store"
     rid = queue_model(data, tiny_model_dir)
@@ -52,6 +53,7 @@ def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path,
     assert stats["reused_items"] + stats["cache_hits"] >= killed_at.done - 8 - 40
 
 
+@pytest.mark.slow
 def test_crashed_app_restarts_with_queue_and_results_intact(tmp_path, tiny_model_dir, start_app):
     data = tmp_path / "store"
     app = start_app(data, "--allow-local-models", "--tick", "0.5", "--lease", "3", "--suite", "smoke")
@@ -73,6 +75,7 @@ def test_crashed_app_restarts_with_queue_and_results_intact(tmp_path, tiny_model
                timeout=30, what="results on the leaderboard")
 
 
+@pytest.mark.slow
 def test_two_workers_and_the_app_run_each_request_once(tmp_path, tiny_model_dir, start_app):
     data = tmp_path / "store"
     models = [variant_of(tiny_model_dir, tmp_path / f"m{i}", str(i)) for i in range(3)]
@@ -190,6 +193,7 @@ def test_out_of_memory_backs_off_then_gives_up_with_a_reason(tmp_path, tiny_mode
     assert r.status == FAILED and "out of device memory" in r.error
 
 
+@pytest.mark.slow
 def test_admin_requeues_evaluator_failures_in_one_command(tmp_path):
     data = tmp_path / "store"
     q = Queue(StoreLayout(data).ensure().queue_db)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 from evaluator.metrics.ifeval_polyglot import (
     COMMON_CHECKS,
     LANGUAGE_SPECIFIC_CHECKS,

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import BENCHMARKS, REPO
+from helpers import BENCHMARKS, REPO
 from evaluator.cards import get_card
 from evaluator.kinds import instruction
 from evaluator.metrics import ifeval
@@ -227,6 +227,7 @@ ROWS = [
 ]
 
 
+@pytest.mark.slow
 def test_score_instructions_command(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     _write(src, ROWS)
@@ -245,6 +246,7 @@ def test_score_instructions_command(tmp_path):
         assert name in run.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad,message", [
     ("not json\n", "in.jsonl:2"),
     (json.dumps({"prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}) + "\n", "response"),

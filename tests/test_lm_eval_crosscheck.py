@@ -16,7 +16,7 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 
 XCOPA = BENCHMARKS / "xcopa"
 pytestmark = pytest.mark.slow_install

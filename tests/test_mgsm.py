@@ -15,7 +15,7 @@ import os
 import random
 
 import pytest
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 
 from evaluator.cards import get_card
 from evaluator.datasets import data_folder, load_items

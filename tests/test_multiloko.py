@@ -15,7 +15,7 @@ import types
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SHARED
+from helpers import SHARED
 from evaluator.cards import get_card
 from evaluator.kinds.knowledge_qa import extract_answer, prompt_table, render_prompt
 from evaluator.metrics.multiloko import exact_match, f1, normalize_answer

@@ -14,7 +14,7 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
-from conftest import free_port, wait_until
+from helpers import free_port, wait_until
 from evaluator.local_s3 import LocalS3, weed_binary
 from evaluator.run_store import MARKER, AlreadyPublished, RunStore, _is_precondition_failed
 from evaluator.store import StoreLayout
@@ -77,6 +77,7 @@ def test_seaweedfs_refuses_a_second_conditional_put(s3, monkeypatch):
     assert store.fs.cat_file(store.path("y")) == b"2"
 
 
+@pytest.mark.slow
 def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_changes_nothing(
         s3, monkeypatch, tmp_path, tiny_model_dir, start_app, synthetic_runs):
     store = _use(s3, monkeypatch, "s3://polyglot/app-runs")

@@ -172,11 +172,12 @@ def test_worker_finding_its_run_already_published_keeps_the_published_run(tmp_pa
     assert "is already published" in StoreLayout(data).log_file(rid).read_text()
 
 
+@pytest.mark.slow
 def test_the_default_store_needs_no_object_storage_packages(tmp_path, runs_dir):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from helpers import REPO
 
     code = f"""
 import sys

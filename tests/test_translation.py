@@ -17,6 +17,7 @@ REFS = ["The cat is sitting on the mat.", "It's pouring with rain today.", "Gran
         "The cat sleeps.", "Nothing to see here."]
 
 
+@pytest.mark.slow
 def test_corpus_chrf_matches_the_sacrebleu_command_line(tmp_path):
     (tmp_path / "hyp.txt").write_text("\n".join(HYPS) + "\n", encoding="utf-8")
     (tmp_path / "ref.txt").write_text("\n".join(REFS) + "\n", encoding="utf-8")
