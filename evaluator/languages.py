@@ -10,6 +10,9 @@ from pathlib import Path
 from .cards import DATA_DIR
 from .scope import ALL
 
+# Scripts written without spaces between words (ISO 15924; Hani is Han of no stated variant): there,
+# whitespace carries no meaning when comparing answers, and words are counted by characters.
+NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 # ISO 639-3 macrolanguage codes some sources use, mapped to the individual language's row.
 MACRO = {"ara": "arb_Arab", "fas": "pes_Arab", "ful": "fuv_Latn", "msa": "zsm_Latn", "zho": "zho_Hans",
          "swa": "swh_Latn", "est": "est_Latn", "lav": "lvs_Latn", "aze": "azj_Latn", "uzb": "uzn_Latn",
@@ -26,6 +29,11 @@ class Language:
     name: str
     family: str
     tier: str
+
+
+def script_of(code: str) -> str:
+    """The script part of a table code ("jpn_Jpan" -> "Jpan"); empty for a code without one."""
+    return code.split("_", 1)[1] if "_" in code else ""
 
 
 @lru_cache(maxsize=None)
