@@ -18,6 +18,8 @@ from evaluator.store import StoreLayout
 from faults import published_run_dir, queue_model, sample_keys, variant_of
 from workqueue import FAILED, FINISHED, RUNNING, open_queue
 
+pytestmark = pytest.mark.slow  # starts a Ray cluster
+
 
 def _nodes_alive(address: str) -> int:
     code = (f"import ray; ray.init(address='{address}', log_to_driver=False); "

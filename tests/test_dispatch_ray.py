@@ -21,6 +21,8 @@ from evaluator.store import StoreLayout
 from faults import published_run_dir, queue_model, sample_keys, variant_of
 from workqueue import CANCELLED, FAILED, FINISHED, RUNNING, open_queue
 
+pytestmark = pytest.mark.slow  # starts a Ray cluster
+
 
 def test_dispatch_settings():
     assert parse_dispatch(None) is None and parse_dispatch("local") is None

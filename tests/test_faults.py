@@ -105,6 +105,7 @@ def test_two_workers_and_the_app_run_each_request_once(tmp_path, tiny_model_dir,
                >= {str(m) for m in models}, timeout=30, interval=0.5, what="all three on the leaderboard")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("err,needle", [(errno.ENOSPC, "disk is full"), (errno.EROFS, "not writable")])
 def test_full_or_read_only_disk_fails_the_job_and_leaves_earlier_results(tmp_path, tiny_model_dir, monkeypatch, err, needle):
     data = tmp_path / "store"
@@ -135,6 +136,7 @@ def test_full_or_read_only_disk_fails_the_job_and_leaves_earlier_results(tmp_pat
     assert (earlier / "scores.parquet").read_bytes() == b"previous results"
 
 
+@pytest.mark.slow
 def test_nan_model_fails_with_reason_and_the_next_request_runs(tmp_path, tiny_model_dir):
     from safetensors.torch import load_file, save_file
 
@@ -152,6 +154,7 @@ def test_nan_model_fails_with_reason_and_the_next_request_runs(tmp_path, tiny_mo
     assert q.get(good).status == FINISHED
 
 
+@pytest.mark.slow
 def test_out_of_memory_backs_off_then_gives_up_with_a_reason(tmp_path, tiny_model_dir, monkeypatch):
     import evaluator.engine as engine
 

@@ -57,6 +57,7 @@ def _agreement(code: str):
 # verdict is worth more than that (es: ~137 instructions a model, ja: ~226), at most one verdict may
 # differ: es sentence counts come from spaCy's statistical parser in the reference, and one ja response
 # mixes Japanese and Thai so that the reference's unseeded langdetect answers either way.
+@pytest.mark.slow
 @pytest.mark.parametrize("code", ["en", "es", "fr", "ja"])
 def test_verdicts_agree_with_m_ifeval(code):
     if not (M_IFEVAL / "evaluations").is_dir():

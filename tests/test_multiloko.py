@@ -104,6 +104,7 @@ def test_answer_is_the_first_line_cut_at_the_next_question():
     assert extract_answer("", "german") == ""
 
 
+@pytest.mark.slow
 def test_english_translations_are_asked_in_english_and_scored(tmp_path, tiny_lm, tiny_model_dir):
     from evaluator.runner import RunRequest, run_evaluation
 

@@ -152,6 +152,7 @@ def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_cha
                timeout=tick + 5, interval=0.2, what="the completed run on the leaderboard")
 
 
+@pytest.mark.slow
 def test_unreachable_store_fails_the_request_with_the_reason_before_evaluating(s3, monkeypatch, tmp_path,
                                                                               tiny_model_dir):
     import fsspec
@@ -172,6 +173,7 @@ def test_unreachable_store_fails_the_request_with_the_reason_before_evaluating(s
     assert not StoreLayout(data).work_dir(rid).exists()  # nothing was evaluated
 
 
+@pytest.mark.slow
 def test_store_failing_mid_publish_publishes_nothing_and_a_retry_resumes(monkeypatch, tmp_path, tiny_model_dir):
     _require_s3()
     server = LocalS3(tmp_path / "seaweedfs").start()

@@ -151,6 +151,7 @@ def test_explorer_loads_published_and_plain_runs_and_follows_the_marker(tmp_path
         explorer.close()
 
 
+@pytest.mark.slow
 def test_worker_finding_its_run_already_published_keeps_the_published_run(tmp_path, runs_dir, tiny_model_dir):
     # Another worker took the request over and published first: this worker's publish is refused,
     # the published run stays as it is, and the request is finished.
