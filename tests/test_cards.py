@@ -173,6 +173,7 @@ def _templates(card) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("card_file", CARD_FILES, ids=[p.stem for p in CARD_FILES])
 def test_card_contract(card_file, tmp_path, tiny_lm):
     card_id = json.loads(card_file.read_text(encoding="utf-8"))["id"]

@@ -308,6 +308,7 @@ def test_queue_status_shows_who_claimed_a_request_to_admins_only(app, client):
     q.close()
 
 
+@pytest.mark.slow
 def test_admin_is_a_logged_in_user_on_the_admin_list(tmp_path, monkeypatch):
     from types import SimpleNamespace
 

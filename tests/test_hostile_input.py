@@ -149,6 +149,7 @@ def test_submit_never_raises_on_any_input(submissions, model_id, revision, preci
     assert res.status in ("queued", "rejected") and res.message
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=100))
 def test_views_never_raise_on_any_filter_text(store, text):

@@ -553,6 +553,7 @@ def test_every_m_ifeval_instruction_id_is_supported():
     assert sorted(iid for iid in ids if not supported(iid)) == []
 
 
+@pytest.mark.slow
 def test_every_m_ifeval_item_evaluates_with_a_dummy_response():
     count = 0
     for language, item in _m_ifeval_items():

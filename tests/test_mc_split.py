@@ -127,6 +127,7 @@ def _tiny_llama(tok):
     return AutoModelForCausalLM.from_config(config).eval()
 
 
+@pytest.mark.slow
 def test_packed_and_plain_score_the_joint_sequence(tokenizer):
     """Shared-prefix batching stays exact: each choice's loglikelihood is that of the tail of ``whole``."""
     _, tok = tokenizer

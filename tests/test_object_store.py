@@ -64,6 +64,7 @@ def synthetic_runs(tmp_path_factory):
     return out / "results"
 
 
+@pytest.mark.slow
 def test_seaweedfs_refuses_a_second_conditional_put(s3, monkeypatch):
     store = _use(s3, monkeypatch, "s3://polyglot/conditional")
     path = store.path("x", MARKER)

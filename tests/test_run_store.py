@@ -129,6 +129,7 @@ def test_hub_dataset_store_uses_the_same_code_path_and_fails_offline_with_the_re
         store.scan()
 
 
+@pytest.mark.slow
 def test_explorer_loads_published_and_plain_runs_and_follows_the_marker(tmp_path, runs_dir):
     store = _store(tmp_path)
     store.publish(runs_dir / "synthetic-0000", "synthetic-0000")
