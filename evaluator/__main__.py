@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -100,8 +99,6 @@ def _cmd_run(args) -> int:
     from .model import quiet_transformers
     from .runner import RunRequest, run_evaluation
 
-    if args.offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"
     quiet_transformers()
     if args.tasks:
         tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -166,9 +163,10 @@ def _print_summary(run_dir: Path) -> None:
     import pyarrow.parquet as pq
 
     from .results import scores_path
+    from .scope import ALL
 
     t = pq.read_table(scores_path(run_dir)).to_pandas()
-    t = t[(t["primary"]) & (t["category"] == "*")]
+    t = t[(t["primary"]) & (t["category"] == ALL)]
     for task, g in t.groupby("task"):
         langs = ", ".join(f"{r.language} {100 * r.value:.1f}" for r in g.itertuples())
         print(f"{task} ({g['metric'].iloc[0]}): mean {100 * g['value'].mean():.1f} | {langs}", file=sys.stderr)
@@ -180,16 +178,9 @@ def main(argv=None) -> int:
         return {"tasks": _cmd_tasks, "publish": _cmd_publish, "run": _cmd_run,
                 "score-instructions": _cmd_score_instructions}[args.command](args)
     except Exception as exc:  # noqa: BLE001 - a CLI prints the reason, not a traceback
-        from .cards import CardError
-        from .datasets import DataUnavailable
-        from .endpoint import EndpointError
-        from .hub import HubError
-        from .model import ModelLoadError
-        from .runner import ModelOutputError
-        from .vllm_generation import VLLMUnavailable
+        from .failures import classify_failure
 
-        if isinstance(exc, (CardError, DataUnavailable, HubError, ModelLoadError, ModelOutputError, FileNotFoundError,
-                            VLLMUnavailable, EndpointError)):
+        if classify_failure(exc).explained:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

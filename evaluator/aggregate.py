@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .metrics.multiple_choice import NORMALISATIONS
+from .scope import ALL
 from .stats import mean_with_interval
-
-ALL = "*"
 
 
 def score_row(language: str, category: str, metric: str, values, primary: bool, details: dict | None = None) -> dict:

@@ -2,7 +2,8 @@
 
 A task card is a JSON file in ``data/tasks/``; a suite is a JSON file in ``data/suites/`` naming
 task cards and carrying its own version. Changing a prompt or the data of a task means bumping the
-card's ``version``; scores record both the suite and the task versions.
+card's ``version``; scores record both the suite and the task versions. A card's ``description``
+and ``categories`` are notes for people reading it: the categories of the scores come from its loader.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import PolyglotError
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 KINDS = ("multiple_choice", "short_answer", "knowledge_qa", "translation", "instruction", "alignment")
 
 
-class CardError(ValueError):
+class CardError(PolyglotError, ValueError):
     pass
 
 
@@ -100,10 +103,8 @@ class TaskCard:
     languages: tuple[str, ...]
     metric: str
     prompt: dict = field(default_factory=dict)
-    categories: tuple[str, ...] = ()
     generation: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
-    description: str = ""
     higher_is_better: bool = True
     reference: Reference | None = None
     category_difference: CategoryDifference | None = None
@@ -151,10 +152,8 @@ def _card_from_dict(d: dict, origin: str) -> TaskCard:
             languages=tuple(d["languages"]),
             metric=d["metric"],
             prompt=d.get("prompt", {}),
-            categories=tuple(d.get("categories", ())),
             generation=d.get("generation", {}),
             options=d.get("options", {}),
-            description=d.get("description", ""),
             higher_is_better=bool(d.get("higher_is_better", True)),
             reference=_reference_from_dict(d.get("reference"), origin),
             category_difference=_difference_from_dict(d.get("category_difference"),

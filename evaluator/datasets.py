@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .cards import DATA_DIR, TaskCard
+from .errors import PolyglotError
 from .items import Item
 from .loaders import get_loader
 from .settings import setting
@@ -13,7 +14,7 @@ from .settings import setting
 REPO_DIR = DATA_DIR.parent
 
 
-class DataUnavailable(RuntimeError):
+class DataUnavailable(PolyglotError, RuntimeError):
     pass
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import EngineOptions
-from .settings import setting
+from .settings import default, setting
 from .store import StoreLayout, resolve_data_dir
 
 # Bytes per parameter of the weights; "auto" loads bf16/fp16 checkpoints as they are on a GPU.
@@ -100,6 +100,7 @@ def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, leas
         # Where it runs is recorded first, before the slow imports: the request has started.
         if not queue.place(request_id, claim, node=node, gpu_ids=gpu_ids):
             return {"request_id": request_id, "outcome": "not ours", "node": node}
+        from .hub import offline_by_user
         from .model import quiet_transformers
         from .run_store import RunStore
         from .worker import evaluate_claimed
@@ -108,7 +109,8 @@ def run_attempt(queue_url: str, data_dir: str, request_id: str, claim: str, leas
         req = queue.get(request_id)
         outcome = evaluate_claimed(queue, StoreLayout(data_dir).ensure(), req, claim, device=device, lease_s=lease_s,
                                    engine=engine, echo=True, placement=(node, gpu_ids),
-                                   store=RunStore.for_data_dir(data_dir, store_url or None))
+                                   store=RunStore.for_data_dir(data_dir, store_url or None),
+                                   allow_hub=not offline_by_user())
     return {"request_id": request_id, "outcome": outcome, "node": node, "gpu_ids": gpu_ids}
 
 
@@ -124,7 +126,7 @@ class Attempt:
 
 
 class RayDispatcher:
-    def __init__(self, queue, data_dir: Path, address: str, *, queue_url: str, lease_s: float = 120.0,
+    def __init__(self, queue, data_dir: Path, address: str, *, queue_url: str, lease_s: float = default("lease_s"),
                  device: str = "auto", gpu_memory_gb: float = 80.0, engine: EngineOptions | None = None,
                  max_in_flight: int = 64, store_url: str = "", log=None):
         self.queue, self.data_dir, self.address, self.queue_url = queue, Path(data_dir), address, queue_url

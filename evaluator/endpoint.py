@@ -20,12 +20,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from .errors import PolyglotError
+
 PREFIX = "openai-compatible:"
 RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class EndpointError(RuntimeError):
+class EndpointError(PolyglotError, RuntimeError):
     """The endpoint cannot be used (unreachable, refuses, answers malformed); the message says why."""
 
     def __init__(self, message: str, status: int | None = None):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
+from .errors import PolyglotError
 from .settings import setting
 
 HUB_TIMEOUT_S = setting("hub_timeout_s")
@@ -15,7 +17,7 @@ MODEL_FILE_PATTERNS = [
 ]
 
 
-class HubError(RuntimeError):
+class HubError(PolyglotError, RuntimeError):
     """A Hub problem explained for a person: unreachable, missing, gated, private."""
 
 
@@ -72,6 +74,12 @@ def hub_errors(repo_id: str, revision: str | None = None, kind: str = "model"):
         raise explain_hub_error(exc, repo_id, revision, kind) from exc
 
 
+def offline_by_user() -> bool:
+    """Whether whoever started this process switched huggingface_hub off (``HF_HUB_OFFLINE=1``): the
+    library then refuses every download itself, so a worker does not try the Hub for task data."""
+    return os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
 def hf_token() -> str | None:
     return setting("hf_token")
 
@@ -89,15 +97,22 @@ def resolve_revision(repo_id: str, revision: str | None, kind: str = "model", to
     return info.sha
 
 
-def download_model(repo_id: str, revision: str | None, token: str | None = None, cache_dir: str | None = None) -> str:
-    """Snapshot of a model repository at a pinned commit: config, tokenizer, safetensors only."""
+def download_model(repo_id: str, revision: str | None, token: str | None = None, cache_dir: str | None = None,
+                   allow_hub: bool = True) -> str:
+    """Snapshot of a model repository at a pinned commit: config, tokenizer, safetensors only.
+
+    Without ``allow_hub`` only a commit already in the local cache is used and the Hub is never contacted."""
     from huggingface_hub import snapshot_download
 
-    sha = revision if revision and len(revision) == 40 else resolve_revision(repo_id, revision, token=token)
+    pinned = bool(revision and len(revision) == 40)
+    if not allow_hub and not pinned:
+        raise HubUnreachable(UNREACHABLE_MESSAGE.format(
+            detail=f"offline: {repo_id} needs a commit sha already in the local cache, or a local folder"))
+    sha = revision if pinned else resolve_revision(repo_id, revision, token=token)
     with hub_errors(repo_id, sha):
         return snapshot_download(
             repo_id, revision=sha, allow_patterns=MODEL_FILE_PATTERNS, token=token or hf_token(),
-            etag_timeout=HUB_TIMEOUT_S, cache_dir=cache_dir,
+            etag_timeout=HUB_TIMEOUT_S, cache_dir=cache_dir, local_files_only=not allow_hub,
         )
 
 

@@ -8,8 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from .cards import DATA_DIR
+from .scope import ALL
 
-AGGREGATE = "*"  # a score over all languages, where a source publishes no breakdown
+# Scripts written without spaces between words (ISO 15924; Hani is Han of no stated variant): there,
+# whitespace carries no meaning when comparing answers, and words are counted by characters.
+NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 # ISO 639-3 macrolanguage codes some sources use, mapped to the individual language's row.
 MACRO = {"ara": "arb_Arab", "fas": "pes_Arab", "ful": "fuv_Latn", "msa": "zsm_Latn", "zho": "zho_Hans",
          "swa": "swh_Latn", "est": "est_Latn", "lav": "lvs_Latn", "aze": "azj_Latn", "uzb": "uzn_Latn",
@@ -26,6 +29,11 @@ class Language:
     name: str
     family: str
     tier: str
+
+
+def script_of(code: str) -> str:
+    """The script part of a table code ("jpn_Jpan" -> "Jpan"); empty for a code without one."""
+    return code.split("_", 1)[1] if "_" in code else ""
 
 
 @lru_cache(maxsize=None)
@@ -49,7 +57,7 @@ def aliases(data_dir: Path = DATA_DIR) -> dict[str, str]:
 
 def normalise_language(value: str) -> str:
     """A table code for ``value`` (a table code, an ISO 639-1/3 code or a benchmark's name)."""
-    if value == AGGREGATE:
+    if value == ALL:
         return value
     table = language_table()
     if value in table:
@@ -58,7 +66,7 @@ def normalise_language(value: str) -> str:
 
 
 def language_name(code: str) -> str:
-    if code == AGGREGATE:
+    if code == ALL:
         return "all languages (aggregate)"
     lang = language_table().get(code)
     return lang.name if lang else code

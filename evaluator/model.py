@@ -73,8 +73,9 @@ def _max_length(model, tokenizer) -> int:
 
 
 def load_model(model: str, revision: str | None = None, precision: str = "auto", device: str = "auto",
-               token: str | None = None, attn_implementation: str = "sdpa") -> LoadedModel:
-    """Load a model from a local folder or a Hub id pinned to ``revision`` (a sha or a branch)."""
+               token: str | None = None, attn_implementation: str = "sdpa", allow_hub: bool = True) -> LoadedModel:
+    """Load a model from a local folder or a Hub id pinned to ``revision`` (a sha or a branch); without
+    ``allow_hub`` a Hub id loads only from a commit already in the local cache."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = Path(model).expanduser()
@@ -83,8 +84,11 @@ def load_model(model: str, revision: str | None = None, precision: str = "auto",
     else:
         from .hub import download_model, resolve_revision
 
-        rev = revision if revision and len(revision) == 40 else resolve_revision(model, revision or "main", token=token)
-        folder = Path(download_model(model, rev, token=token))
+        if allow_hub and not (revision and len(revision) == 40):
+            rev = resolve_revision(model, revision or "main", token=token)
+        else:
+            rev = revision or "main"
+        folder = Path(download_model(model, rev, token=token, allow_hub=allow_hub))
     check_model_folder(folder)
     dev = resolve_device(device)
     dtype = resolve_dtype(precision, dev)

@@ -9,12 +9,14 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import PolyglotError
+
 PRECISIONS = ("auto", "bfloat16", "float16", "float32")
 _ALIASES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32", "half": "float16"}
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(PolyglotError, RuntimeError):
     """The model cannot be evaluated; the message says why."""
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import string
 
 from .cards import TaskCard, prompt_labels
+from .errors import PolyglotError
 
 
-class PromptError(KeyError):
+class PromptError(PolyglotError, KeyError):
     pass
 
 

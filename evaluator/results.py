@@ -19,6 +19,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import PolyglotError
+from .run_store import RUN_JSON, SCORES, samples_name
+
 SAMPLE_SCHEMA = pa.schema(
     [
         ("run_id", pa.string()), ("model", pa.string()), ("revision", pa.string()), ("precision", pa.string()),
@@ -114,7 +117,7 @@ def read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-class RunInfoError(ValueError):
+class RunInfoError(PolyglotError, ValueError):
     """run.json cannot be used; the message says why."""
 
 
@@ -161,12 +164,12 @@ class RunInfo:
 
 
 def samples_path(run_dir: Path, task: str) -> Path:
-    return run_dir / f"samples-{task}.parquet"
+    return run_dir / samples_name(task)
 
 
 def scores_path(run_dir: Path) -> Path:
-    return run_dir / "scores.parquet"
+    return run_dir / SCORES
 
 
 def run_json_path(run_dir: Path) -> Path:
-    return run_dir / "run.json"
+    return run_dir / RUN_JSON

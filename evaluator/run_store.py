@@ -30,17 +30,32 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import PolyglotError
+
 MARKER = "_published.json"
 SCORES = "scores.parquet"
 RUN_JSON = "run.json"
+_SAMPLES_PREFIX, _SAMPLES_SUFFIX = "samples-", ".parquet"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
-class StoreError(RuntimeError):
+def samples_name(task: str) -> str:
+    """The file holding a task's per-sample rows in a run folder."""
+    return f"{_SAMPLES_PREFIX}{task}{_SAMPLES_SUFFIX}"
+
+
+def samples_task(name: str) -> str | None:
+    """The task whose per-sample rows the file ``name`` holds, or None for any other file."""
+    if name.startswith(_SAMPLES_PREFIX) and name.endswith(_SAMPLES_SUFFIX):
+        return name[len(_SAMPLES_PREFIX):-len(_SAMPLES_SUFFIX)]
+    return None
+
+
+class StoreError(PolyglotError, RuntimeError):
     """The results store cannot be reached or refused a write; the message is meant for users."""
 
 
-class AlreadyPublished(Exception):
+class AlreadyPublished(PolyglotError):
     """The run already has a completion marker: this attempt was not published."""
 
     def __init__(self, run_id: str, attempt: str | None):
@@ -66,8 +81,7 @@ class RunFolder:
 
     def samples(self) -> dict[str, str]:
         """task -> file name of its per-sample rows."""
-        return {f[0][len("samples-"):-len(".parquet")]: f[0] for f in self.files
-                if f[0].startswith("samples-") and f[0].endswith(".parquet")}
+        return {samples_task(f[0]): f[0] for f in self.files if samples_task(f[0]) is not None}
 
 
 @dataclass(frozen=True)
@@ -341,7 +355,7 @@ class RunStore:
 
 
 def _is_run_file(name: str) -> bool:
-    return name in (RUN_JSON, SCORES) or (name.startswith("samples-") and name.endswith(".parquet"))
+    return name in (RUN_JSON, SCORES) or samples_task(name) is not None
 
 
 def _listing(files: dict[str, tuple[int, str]]) -> tuple[tuple[str, int, str], ...]:

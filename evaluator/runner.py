@@ -20,6 +20,7 @@ from .cards import TaskCard, get_card, get_suite
 from .datasets import DataUnavailable, benchmark_roots, data_folder, load_items
 from .endpoint import EndpointOptions, EndpointUnsupported, is_endpoint, parse_endpoint
 from .engine import Engine, EngineOptions
+from .errors import PolyglotError
 from .hub import HubError
 from .kinds import kind_module
 from .model import LoadedModel, load_model
@@ -27,7 +28,7 @@ from .results import (SAMPLE_SCHEMA, SCORE_SCHEMA, read_json, run_json_path, sam
                       utc_now, write_json, write_table)
 
 
-class ModelOutputError(RuntimeError):
+class ModelOutputError(PolyglotError, RuntimeError):
     """The model produced unusable output (NaN or infinite scores)."""
 
 
@@ -154,7 +155,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
     progress = Progress(total, listener)
     if lm is None:
         log(f"loading {req.model}")
-        lm = load_model(req.model, req.revision, req.precision, req.device)
+        lm = load_model(req.model, req.revision, req.precision, req.device, allow_hub=req.allow_hub)
     run_id = req.run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     model_name = req.model_label or (lm.name if endpoint else req.model)
     previous = read_json(run_json_path(out)) if run_json_path(out).exists() else {}

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .errors import PolyglotError
 from .metrics import ifeval
 
 REQUIRED = ("prompt", "instruction_id_list", "kwargs", "response")
 
 
-class InputError(ValueError):
+class InputError(PolyglotError, ValueError):
     pass
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import PolyglotError
 
-class SettingError(ValueError):
+
+class SettingError(PolyglotError, ValueError):
     """An environment variable holds a value its setting cannot take; the message names both."""
 
 
@@ -96,3 +98,8 @@ BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 def setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
     """The current value of the setting called ``name``."""
     return BY_NAME[name].read(environ)
+
+
+def default(name: str) -> Any:
+    """The built-in value of the setting called ``name``: what a function uses when its caller says nothing."""
+    return BY_NAME[name].default

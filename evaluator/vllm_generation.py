@@ -7,6 +7,7 @@ stays on transformers, where context sharing makes it faster than vLLM's prompt 
 
 from __future__ import annotations
 
+from .errors import PolyglotError
 from .generation import GenOutput, GenRequest
 
 INSTALL_HINT = ("vLLM is not installed. It needs its own environment on a GPU machine: "
@@ -14,7 +15,7 @@ INSTALL_HINT = ("vLLM is not installed. It needs its own environment on a GPU ma
                 "(vLLM pins its own torch and transformers).")
 
 
-class VLLMUnavailable(RuntimeError):
+class VLLMUnavailable(PolyglotError, RuntimeError):
     pass
 
 

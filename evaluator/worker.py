@@ -12,7 +12,6 @@ a run becomes visible only once complete, and a duplicate publish never replaces
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import shutil
 import socket
@@ -23,39 +22,19 @@ import traceback
 import uuid
 from pathlib import Path
 
-from .cards import CardError
-from .datasets import DataUnavailable
-from .endpoint import EndpointError, EndpointOptions
+from .endpoint import EndpointOptions
 from .engine import EngineOptions, JobCancelled
-from .hub import HubError
-from .model import ModelLoadError, quiet_transformers
+from .failures import classify_failure
+from .hub import offline_by_user
+from .model import quiet_transformers
 from .run_store import AlreadyPublished, RunStore, StoreError
-from .runner import ModelOutputError, RunRequest, run_evaluation
-from .settings import setting
+from .runner import RunRequest, run_evaluation
+from .settings import default, setting
 from .store import StoreLayout, resolve_data_dir
 
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:4]}"
-
-
-def explain_failure(exc: BaseException) -> tuple[str, str]:
-    """(message for the user, kind): kind is "model" when the submission is at fault."""
-    import torch
-
-    if isinstance(exc, (ModelLoadError, ModelOutputError)):
-        return str(exc), "model"
-    if isinstance(exc, HubError):
-        return str(exc), "model"
-    if isinstance(exc, torch.OutOfMemoryError):
-        return "the model ran out of device memory even at the smallest batch", "model"
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"the disk is full: results could not be written ({exc.filename or exc})", "evaluator"
-    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"the data folder is not writable: {exc}", "evaluator"
-    if isinstance(exc, (DataUnavailable, CardError, StoreError, EndpointError)):
-        return str(exc), "evaluator"
-    return f"evaluator error: {type(exc).__name__}: {exc}"[:1000], "evaluator"
 
 
 class _Log:
@@ -84,9 +63,9 @@ def local_placement(device: str) -> tuple[str, str]:
     return socket.gethostname(), visible if visible is not None else ",".join(map(str, range(torch.cuda.device_count())))
 
 
-def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
+def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s: float = default("lease_s"),
                 engine: EngineOptions | None = None, echo: bool = True, queue=None,
-                store: RunStore | None = None) -> str | None:
+                store: RunStore | None = None, allow_hub: bool = True) -> str | None:
     """Claim and evaluate one request, publish its run. Returns its id, or None when the queue had nothing."""
     from workqueue import open_queue
 
@@ -98,21 +77,22 @@ def process_one(data_dir: Path, worker_id: str, *, device: str = "auto", lease_s
         if req is None:
             return None
         evaluate_claimed(queue, layout, req, worker_id, device=device, lease_s=lease_s, engine=engine, echo=echo,
-                         placement=local_placement(device), store=store)
+                         placement=local_placement(device), store=store, allow_hub=allow_hub)
         return req.id
     finally:
         if own:
             queue.close()
 
 
-def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device: str = "auto", lease_s: float = 120.0,
+def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device: str = "auto", lease_s: float = default("lease_s"),
                      engine: EngineOptions | None = None, echo: bool = True,
-                     placement: tuple[str, str] | None = None, store: RunStore | None = None) -> str:
+                     placement: tuple[str, str] | None = None, store: RunStore | None = None,
+                     allow_hub: bool = True) -> str:
     """Evaluate a request this worker holds the claim of, renewing its lease, and record the outcome.
 
     The same code runs in a local worker and in a cluster task. Returns "finished", "failed",
     "stopped" (the claim was lost or the request cancelled) or "superseded" (finished, but another
-    worker held the claim by then)."""
+    worker held the claim by then). Without ``allow_hub`` task data and models come from local copies only."""
     log = _Log(layout.log_file(req.id), echo)
     where = f" on {placement[0]} (GPUs {placement[1] or 'none'})" if placement else ""
     log(f"claimed {req.id}: {req.model_id}@{req.sha[:12]} ({req.precision}) attempt {req.attempts} by {worker_id}{where}")
@@ -164,7 +144,7 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
                 engine=engine or EngineOptions(),
                 run_id=req.id,
                 skip_unavailable=True,
-                allow_hub=os.environ.get("HF_HUB_OFFLINE") != "1",
+                allow_hub=allow_hub,
             ),
             listener,
             log=log,
@@ -174,9 +154,9 @@ def evaluate_claimed(queue, layout: StoreLayout, req, worker_id: str, *, device:
         log(f"stopped: {exc}")
         return "stopped"
     except BaseException as exc:  # noqa: BLE001 - every failure is recorded with its reason
-        message, kind = explain_failure(exc)
-        log(f"FAILED ({kind}): {message}\n{traceback.format_exc()}")
-        queue.fail(req.id, worker_id, message, kind)
+        failure = classify_failure(exc)
+        log(f"FAILED ({failure.kind}): {failure.message}\n{traceback.format_exc()}")
+        queue.fail(req.id, worker_id, failure.message, failure.kind)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         return "failed"
@@ -216,6 +196,8 @@ def main(argv=None) -> int:
     p.add_argument("--lease", type=float, default=setting("lease_s"),
                    help="seconds a claim stays valid without a heartbeat")
     p.add_argument("--device", default="auto")
+    p.add_argument("--offline", action="store_true",
+                   help="never contact the Hub (also when HF_HUB_OFFLINE=1 switches huggingface_hub off)")
     p.add_argument("--worker-id", default=None)
     p.add_argument("--token-budget", type=int, default=None)
     p.add_argument("--path", choices=["auto", "packed", "plain"], default="auto")
@@ -231,10 +213,11 @@ def main(argv=None) -> int:
 
     queue = open_queue(StoreLayout(data_dir).ensure().queue_db, lease_s=args.lease, url=args.queue)
     store = RunStore.for_data_dir(data_dir, args.store)
+    allow_hub = not (args.offline or offline_by_user())
     try:
         while True:
             got = process_one(data_dir, worker_id, device=args.device, lease_s=args.lease, engine=options, queue=queue,
-                              store=store)
+                              store=store, allow_hub=allow_hub)
             if args.once:
                 return 0
             if got is None:

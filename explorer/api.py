@@ -11,6 +11,8 @@ import json
 import gradio as gr
 import pandas as pd
 
+from evaluator.scope import ALL
+
 from . import leaderboard_table as leaderboard_table_module
 from . import views
 from .api_args import endpoint
@@ -58,7 +60,7 @@ def register(ctx) -> None:
             out.append(d)
         return out
 
-    def leaderboard_table(task: str = "", language: str = "", source: str = "", category: str = "*", kind: str = "",
+    def leaderboard_table(task: str = "", language: str = "", source: str = "", category: str = ALL, kind: str = "",
                           tier: str = "", script: str = "", family: str = "", benchmark: str = "",
                           merge_sources: bool = False, sort: str = "", include_empty: bool = False) -> list[dict]:
         """The leaderboard's rows, as the page shows them, for one benchmark set (benchmark: suite:<id> or

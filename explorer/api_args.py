@@ -19,8 +19,10 @@ import gradio as gr
 
 from .filters import FILTERS
 
+from evaluator.errors import PolyglotError
 
-class BadArgument(ValueError):
+
+class BadArgument(PolyglotError, ValueError):
     """An argument that does not fit its spec; ``str(exc)`` is the message for the caller."""
 
 

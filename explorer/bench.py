@@ -29,6 +29,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from evaluator.scope import ALL
+
 from . import views as V
 from .leaderboard_table import TableSpec, leaderboard_table
 from .store import ResultStore
@@ -52,7 +54,7 @@ def time_views(store: ResultStore, n: int = 30, seed: int = 0) -> list[dict]:
     tasks = V.task_names(store)
     sample_runs = store.query("SELECT DISTINCT run_id FROM sample_files WHERE problem IS NULL")["run_id"].tolist()
     sample_models = store.query("SELECT DISTINCT model FROM runs WHERE run_id IN (SELECT unnest(?))", [sample_runs])["model"].tolist()
-    cats = V.filter_options(store)["categories"][1:] or ["*"]
+    cats = V.filter_options(store)["categories"][1:] or [ALL]
     cases = {
         "leaderboard": lambda: V.leaderboard(store),
         "leaderboard table (default set)": lambda: leaderboard_table(store),

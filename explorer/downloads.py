@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluator.errors import PolyglotError
+
 log = logging.getLogger("polyglot.downloads")
 FORMATS = ("csv", "parquet", "json")
 MARKER = ".polyglot-export"
@@ -43,7 +45,7 @@ def _lower_priority() -> None:
         pass
 
 
-class DownloadBusy(RuntimeError):
+class DownloadBusy(PolyglotError, RuntimeError):
     """No slot to build the file now; ``str(exc)`` says what to do."""
 
 

@@ -22,12 +22,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 
-from evaluator.run_store import RUN_JSON, SCORES, RunStore
+from evaluator.errors import PolyglotError
+from evaluator.run_store import RUN_JSON, SCORES, RunStore, samples_name
+from evaluator.scope import ALL
+from evaluator.stats import Z95
 
-from .importer import Z95
 
-
-class ExportError(RuntimeError):
+class ExportError(PolyglotError, RuntimeError):
     pass
 
 
@@ -62,7 +63,7 @@ def _key(row: dict) -> str:
 
 
 def _name(task: str, language: str, category: str) -> str:
-    parts = [task] + ([language] if language != "*" else []) + ([category] if category != "*" else [])
+    parts = [task] + ([language] if language != ALL else []) + ([category] if category != ALL else [])
     return "_".join(parts)
 
 
@@ -117,7 +118,7 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
     lines: dict[str, list] = {}
     for task, rows in samples.items():
         for r in rows:
-            name = names.get((task, r["language"], "*")) or names.get((task, r["language"], r.get("category") or "*"))
+            name = names.get((task, r["language"], ALL)) or names.get((task, r["language"], r.get("category") or ALL))
             if name is None:
                 continue
             lines.setdefault(name, []).append(_sample_line(r, configs[name]["metadata"]["polyglot"]["primary_metric"]))
@@ -176,7 +177,7 @@ def export_lm_eval(store: RunStore, run_id: str, out_dir: Path) -> Path:
     scores = _read_table(store, folder, SCORES)
     samples = {}
     for task in info.get("tasks") or {}:
-        name = f"samples-{task}.parquet"
+        name = samples_name(task)
         if store.fs.exists(store.path(folder, name)):
             samples[task] = _read_table(store, folder, name)
     obj, lines = lm_eval_results(info, [s for s in scores if s["run_id"] == info["run_id"]], samples)

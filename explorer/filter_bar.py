@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+
 from . import views
 from .filters import BAR, SOURCES, FilterSpec, Filters
 from .url_state import FILTER_ORDER, URL_JS, from_query

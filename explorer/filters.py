@@ -15,10 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, make_dataclass
 
+from evaluator.scope import ALL
+
 # Where rows come from: our evaluator, published figures, results imported from other harnesses.
 SOURCES = ("evaluated", "reported", "imported")
 TIERS = ("high", "mid", "low", "extremely low")
-SIZE_BUCKETS = ("<1B", "1-3B", "3-8B", "8-20B", "20-75B", ">75B", "unknown")
+# Model size buckets: (upper bound in billions of parameters, label); larger models are ">75B".
+_SIZE_LIMITS = ((1, "<1B"), (3, "1-3B"), (8, "3-8B"), (20, "8-20B"), (75, "20-75B"))
+SIZE_BUCKETS = [label for _, label in _SIZE_LIMITS] + [">75B", "unknown"]
+# The bucket of a row with a ``params_b`` column, in SQL.
+SIZE_SQL = ("CASE WHEN params_b IS NULL THEN 'unknown' "
+            + " ".join(f"WHEN params_b < {limit} THEN '{label}'" for limit, label in _SIZE_LIMITS)
+            + " ELSE '>75B' END")
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ FILTERS: tuple[FilterSpec, ...] = (
                options="languages", said="languages ({})"),
     FilterSpec("kinds", "kinds", "kind", "cell", column="kind", widget="dropdown", label="Task kind", more=True,
                options="kinds", said="task kinds ({})"),
-    FilterSpec("category", "category", "category", "category", many=False, default="*", widget="dropdown",
+    FilterSpec("category", "category", "category", "category", many=False, default=ALL, widget="dropdown",
                label="Category (scores restricted to it)", more=True, options="categories",
                default_label="All categories", said="the category {}"),
     FilterSpec("scripts", "scripts", "script", "language", column="script", widget="dropdown", label="Script",

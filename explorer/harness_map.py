@@ -29,7 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from evaluator.cards import DATA_DIR
-from evaluator.languages import AGGREGATE, language_table, normalise_language
+from evaluator.languages import language_table, normalise_language
+from evaluator.scope import ALL
 
 TABLE = DATA_DIR / "harness_tasks.csv"
 HARNESSES = ("lm-eval", "lighteval")
@@ -114,9 +115,9 @@ def resolve(harness: str, name: str, kind: str = "") -> Mapping:
                 continue  # not a language: another row, or the task's own id
         else:
             language = row.language
-        return Mapping(row.task, language, groups.get("category") or "*", row.kind, row.metrics, row.item_id,
+        return Mapping(row.task, language, groups.get("category") or ALL, row.kind, row.metrics, row.item_id,
                        row.direction, True, groups.get("lang") or "")
-    return Mapping(name, AGGREGATE, "*", kind, (), "", "", False)
+    return Mapping(name, ALL, ALL, kind, (), "", "", False)
 
 
 def claim(m: Mapping, name: str, claimed: dict) -> Mapping:

@@ -15,6 +15,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from evaluator.scope import ALL
+
 from . import harness_map
 from .importer import (
     DIRECTION_SUFFIX,
@@ -160,7 +162,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
         t["harness_tasks"][key] = {"language": m.language, "category": m.category, "n_shot": shots, "mapped": m.known}
         if m.language not in t["languages"]:
             t["languages"].append(m.language)
-        if m.category == "*" and isinstance(n_items, int):
+        if m.category == ALL and isinstance(n_items, int):
             t["n_items"] += n_items
         if key in used_details:
             samples.setdefault(m.task, []).extend(_samples(used_details[key], key, m, primary, run))
@@ -207,7 +209,7 @@ def _samples(file: Path, key: str, m: harness_map.Mapping, primary: str, run: di
         row = {"run_id": run["run_id"], "model": run["model"], "revision": run["revision"],
                "precision": run["precision"], "suite": run["suite"], "suite_version": run["suite_version"],
                "task": m.task, "task_version": run["tasks"].get(m.task, {}).get("version", ""), "kind": m.kind,
-               "language": m.language, "category": m.category if m.category != "*" else "",
+               "language": m.language, "category": m.category if m.category != ALL else "",
                "item_id": str(doc.get("id") or n), "turn": 0,
                "prompt": str(doc.get("query") or resp.get("input") or ""), "metric": primary,
                "score": number(metric.get(primary), where, f"metric.{primary}", allow_missing=True),

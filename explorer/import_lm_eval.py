@@ -13,6 +13,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from evaluator.scope import ALL
+
 from . import harness_map
 from .importer import (
     DIRECTION_SUFFIX,
@@ -89,7 +91,7 @@ def _mapping(name: str, configs: dict, path) -> harness_map.Mapping:
     kind = OUTPUT_KINDS.get(str(cfg.get("output_type", "")), "")
     if hint is not None:
         try:
-            return harness_map.Mapping(str(hint["task"]), str(hint["language"]), str(hint.get("category", "*")),
+            return harness_map.Mapping(str(hint["task"]), str(hint["language"]), str(hint.get("category", ALL)),
                                        str(hint.get("kind") or kind), (str(hint["primary_metric"]),),
                                        "", "", True)
         except KeyError as exc:
@@ -141,7 +143,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
     for name, metrics in results.items():
         metrics = expect(metrics, dict, path, f"results.{name}")
         m = _mapping(name, configs, path)
-        if name in groups and (not m.known or m.language == "*"):
+        if name in groups and (not m.known or m.language == ALL):
             skipped[name] = "group: an aggregate of its subtasks"
             continue
         m = harness_map.claim(m, name, claimed)
@@ -186,7 +188,7 @@ def read(path: Path, root: Path | None = None) -> ImportedRun:
                                     "version": versions.get(name), "mapped": m.known}
         if m.language not in t["languages"]:
             t["languages"].append(m.language)
-        if m.category == "*" and isinstance(n_items, int):
+        if m.category == ALL and isinstance(n_items, int):
             t["n_items"] += n_items
         if name in sample_files:
             rows = _samples(sample_files[name], name, m, primary, configs.get(name) or {}, run)
@@ -246,7 +248,7 @@ def _samples(file: Path, name: str, m: harness_map.Mapping, primary: str, config
                    "precision": run["precision"], "suite": run["suite"], "suite_version": run["suite_version"],
                    "task": m.task, "task_version": run["tasks"].get(m.task, {}).get("version", ""), "kind": m.kind,
                    "language": m.language,
-                   "category": hint.get("category") or (m.category if m.category != "*" else ""),
+                   "category": hint.get("category") or (m.category if m.category != ALL else ""),
                    "item_id": str(item_id), "turn": 0, "prompt": str(args[0].get("arg_0", "")) if args else "",
                    "prompt_hash": line.get("prompt_hash"), "score": score, "metric": base,
                    "details": {"harness_task": name, "doc_id": doc_id, "filter": filt, "doc": doc,

@@ -23,18 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from evaluator.errors import PolyglotError
 from evaluator.results import (SAMPLE_SCHEMA, SCORE_SCHEMA, run_json_path, samples_path, scores_path, write_json,
                                write_table)
 from evaluator.run_store import AlreadyPublished, RunStore, StoreError
+from evaluator.stats import Z95
 
 SOURCE = "imported"
-Z95 = 1.959963984540054
 # Metrics harnesses report on a 0-100 scale; the project's scores are fractions.
 PERCENT_METRICS = {"bleu", "chrf", "chrf++", "ter"}
 DIRECTION_SUFFIX = {"into": "_eng_to_x", "from": "_x_to_eng"}
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(PolyglotError, ValueError):
     """A file that is not what the importer expects; the message names the file and the field."""
 
     def __init__(self, path, field_name: str, reason: str):

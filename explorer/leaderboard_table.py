@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evaluator.cards import all_cards, all_suites
+from evaluator.errors import PolyglotError
 from evaluator.stats import Z95
 
 from . import views
@@ -61,7 +62,7 @@ SORT_KEYS = {"rank": True, "average": False, "model": True, "coverage": False, "
              "parity gap": True, "params": False, "date": False}
 
 
-class TableError(ValueError):
+class TableError(PolyglotError, ValueError):
     """A table that cannot be computed as asked (an unknown benchmark set or sort key)."""
 
 

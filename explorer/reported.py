@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 
 from evaluator.cards import DATA_DIR
-from evaluator.languages import AGGREGATE, normalise_language
+from evaluator.languages import normalise_language
+from evaluator.scope import ALL
 
 REPORTED_DIR = DATA_DIR / "reported"
 
@@ -48,7 +49,7 @@ KINDS = {"xcopa": "multiple_choice", "xnli": "multiple_choice", "xstory_cloze": 
 
 
 def _row(model, task, version, language, metric, value, citation, *, primary=True, n_items=None,
-         higher_is_better=True, category="*", details=None) -> dict:
+         higher_is_better=True, category=ALL, details=None) -> dict:
     return {
         "run_id": f"reported:{task}", "source": "reported", "model": model, "revision": "", "precision": "",
         "suite": "reported", "suite_version": "", "task": task, "task_version": version, "kind": KINDS[task],
@@ -86,12 +87,12 @@ def reported_scores(folder: Path = REPORTED_DIR) -> list[dict]:
     for r in records:
         em, se2 = _num(r["avg_em"]), _num(r["avg_em_2se"])
         details = {"rank": r["rank"], "avg_em_2se": se2}
-        row = _row(r["model"], "multiloko_test", "blind test", AGGREGATE, "em", em / 100, citation, details=details)
+        row = _row(r["model"], "multiloko_test", "blind test", ALL, "em", em / 100, citation, details=details)
         row["ci_low"], row["ci_high"] = (em - se2) / 100, (em + se2) / 100
         rows.append(row)
         for metric in ("gap", "mte", "min_em", "max_em"):
             if _num(r[metric]) is not None:
-                rows.append(_row(r["model"], "multiloko_test", "blind test", AGGREGATE, metric,
+                rows.append(_row(r["model"], "multiloko_test", "blind test", ALL, metric,
                                  _num(r[metric]) / 100, citation, primary=False,
                                  higher_is_better=metric not in ("gap",)))
 

@@ -16,7 +16,6 @@ Tables
     entries, task_ids, cells   the language-level scores again, narrow and integer-keyed, sorted by language
     task_scores   per model entry and task: mean over languages, its standard error, gap, coverage
     entry_lang_scores  per model entry and language: mean over tasks (parity, difficulty, heatmaps)
-    entry_langs   per model entry: how many languages it covers
     runs          provenance of each evaluated run (run.json)
     sample_files  where each run's per-sample rows are, and why they cannot be read when they cannot
     loaded_runs   the runs loaded, with the signature of their files (what the next refresh compares)
@@ -42,15 +41,17 @@ import pandas as pd
 
 from evaluator.languages import language_table
 from evaluator.results import SCORE_SCHEMA, RunInfo, RunInfoError
-from evaluator.run_store import RUN_JSON, SCORES, RunFolder, RunStore, StoreError
+from evaluator.run_store import RUN_JSON, SCORES, RunFolder, RunStore, StoreError, samples_name
+from evaluator.scope import ALL
+from evaluator.stats import Z95
 from evaluator.store import StoreLayout
 
+from .filters import SIZE_SQL
 from .reported import reported_models, reported_scores
 
 log = logging.getLogger("polyglot.store")
 ENTRY = "model, revision, precision, source"
 SCHEMA_VERSION = "6"
-Z95 = 1.959963984540054
 # Per (entry, task) from the cells table: mean over languages, its standard error, coverage, gap.
 CELL_AGGREGATE = """SELECT entry_id, task_id, avg(value) AS score, sqrt(sum(se * se)) / count(*) AS se,
                            count(*) AS n_languages, CASE WHEN count(*) > 1 THEN max(value) - min(value) END AS gap,
@@ -187,10 +188,10 @@ class ResultStore:
     def _insert_from(self, source: str) -> None:
         con = self._con
         # Sorted by language: language filters then skip most row groups (DuckDB zone maps).
-        con.execute(f"""INSERT INTO lang_scores BY NAME SELECT * FROM {source} WHERE "primary" AND category = '*'
+        con.execute(f"""INSERT INTO lang_scores BY NAME SELECT * FROM {source} WHERE "primary" AND category = '{ALL}'
                         ORDER BY language, task""")
-        con.execute(f"""INSERT INTO cat_scores BY NAME SELECT * FROM {source} WHERE category <> '*'""")
-        con.execute(f"""INSERT INTO metric_scores BY NAME SELECT * FROM {source} WHERE NOT "primary" AND category = '*'""")
+        con.execute(f"""INSERT INTO cat_scores BY NAME SELECT * FROM {source} WHERE category <> '{ALL}'""")
+        con.execute(f"""INSERT INTO metric_scores BY NAME SELECT * FROM {source} WHERE NOT "primary" AND category = '{ALL}'""")
 
     def refresh(self, force: bool = False, rebuild: bool = False) -> bool:
         """Load runs added since the last call (everything again when a loaded run changed or vanished).
@@ -400,7 +401,7 @@ class ResultStore:
                 for p in sorted(self._problems.values(), key=lambda p: p.name)]
         samples = self.query("""SELECT r.folder, s.task, s.problem FROM sample_files s JOIN runs r USING (run_id)
                                 WHERE s.problem IS NOT NULL ORDER BY r.folder, s.task""")
-        rows += [{"run": f.split("/")[0], "file": f"samples-{t}.parquet", "reason": pr.split(": ", 1)[-1],
+        rows += [{"run": f.split("/")[0], "file": samples_name(t), "reason": pr.split(": ", 1)[-1],
                   "effect": f"scores shown; per-sample rows of {t} unavailable", "since": ""}
                  for f, t, pr in samples.itertuples(index=False)]
         if self._store_problem:
@@ -438,7 +439,7 @@ class ResultStore:
             SELECT e.entry_id, t.task_id, l.language, l.value, (l.ci_high - l.ci_low) / {2 * Z95} AS se, l.n_items,
                    l.created_at, l.ci_low, l.ci_high
             FROM lang_scores l JOIN entries e USING (model, revision, precision, source) JOIN task_ids t USING (task)
-            WHERE l.higher_is_better AND l.language <> '*' ORDER BY l.language
+            WHERE l.higher_is_better AND l.language <> '{ALL}' ORDER BY l.language
         """)
         con.execute(f"""
             CREATE OR REPLACE TABLE task_scores AS
@@ -450,9 +451,9 @@ class ResultStore:
             SELECT {ENTRY}, task, any_value(kind) AS kind, any_value(value) AS score,
                    any_value((ci_high - ci_low) / {2 * Z95}) AS se, 0 AS n_languages, NULL AS gap, sum(n_items) AS n_items,
                    max(created_at) AS date
-            FROM lang_scores WHERE higher_is_better AND language = '*'
+            FROM lang_scores WHERE higher_is_better AND language = '{ALL}'
               AND (model, revision, precision, source, task) NOT IN
-                  (SELECT model, revision, precision, source, task FROM lang_scores WHERE language <> '*')
+                  (SELECT model, revision, precision, source, task FROM lang_scores WHERE language <> '{ALL}')
             GROUP BY ALL
         """)
         con.execute(f"""
@@ -466,19 +467,14 @@ class ResultStore:
                   FROM cells GROUP BY ALL) c
             JOIN entries e USING (entry_id) ORDER BY c.language
         """)
-        con.execute(f"""
-            CREATE OR REPLACE TABLE entry_langs AS
-            SELECT {ENTRY}, count(*) AS n_languages FROM entry_lang_scores GROUP BY ALL
-        """)
         meta = self._reported_models.copy()
         extra = self._params_provider() if self._params_provider else {}
         if extra:
             meta = pd.concat([meta, pd.DataFrame([{"model": k, "hub_id": None, "params_b": v} for k, v in extra.items()])])
         meta = meta.drop_duplicates("model", keep="last")
         self._register("models_df", meta, "CREATE OR REPLACE TABLE models AS SELECT * FROM models_df")
-        con.execute("""CREATE OR REPLACE TABLE model_sizes AS SELECT model, CASE WHEN params_b < 1 THEN '<1B'
-                       WHEN params_b < 3 THEN '1-3B' WHEN params_b < 8 THEN '3-8B' WHEN params_b < 20 THEN '8-20B'
-                       WHEN params_b < 75 THEN '20-75B' ELSE '>75B' END AS size FROM models WHERE params_b IS NOT NULL""")
+        con.execute(f"CREATE OR REPLACE TABLE model_sizes AS SELECT model, {SIZE_SQL} AS size FROM models "
+                    "WHERE params_b IS NOT NULL")
 
     # -- reading -------------------------------------------------------------------------
     def cursor(self):

@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evaluator.languages import language_table
-from evaluator.results import SAMPLE_SCHEMA, SCORE_SCHEMA
+from evaluator.results import SAMPLE_SCHEMA, SCORE_SCHEMA, run_json_path, samples_path, scores_path
+from evaluator.scope import ALL
 
 KINDS = ["multiple_choice", "short_answer", "translation", "instruction", "alignment"]
 CATEGORIES = ["idiom", "pun", "holiday", "concept"]
@@ -72,7 +73,7 @@ def generate(out: Path, models: int = 1000, languages: int = 200, tasks: int = 3
             "model": np.full(n, name, dtype=object), "revision": np.full(n, f"{m:040x}", dtype=object),
             "precision": np.full(n, "bfloat16", dtype=object), "suite": np.full(n, "synthetic", dtype=object),
             "suite_version": np.full(n, "1", dtype=object), "task": task_col, "task_version": np.full(n, "1", dtype=object),
-            "kind": kind_col, "language": lang_col, "category": np.full(n, "*", dtype=object),
+            "kind": kind_col, "language": lang_col, "category": np.full(n, ALL, dtype=object),
             "metric": np.full(n, "acc", dtype=object), "value": value, "n_items": np.full(n, items_per_language),
             "ci_low": lo, "ci_high": hi, "primary": np.ones(n, dtype=bool), "higher_is_better": np.ones(n, dtype=bool),
             "engine_version": np.full(n, "synthetic", dtype=object), "created_at": np.full(n, created),
@@ -98,8 +99,8 @@ def generate(out: Path, models: int = 1000, languages: int = 200, tasks: int = 3
                               "languages": codes} for t, kd in zip(task_ids, kinds)}}
         if m < sample_models:
             _write_samples(run_dir, name, run_id, task_ids, kinds, codes, p, sample_items, rng, created)
-        (run_dir / "run.json").write_text(json.dumps(info))
-        pq.write_table(pa.concat_tables(parts), run_dir / "scores.parquet", compression="zstd")
+        run_json_path(run_dir).write_text(json.dumps(info))
+        pq.write_table(pa.concat_tables(parts), scores_path(run_dir), compression="zstd")
     return {"models": models, "languages": n_lang, "tasks": tasks, "sample_models": sample_models,
             "seconds": round(time.monotonic() - start, 1), "folder": str(out)}
 
@@ -128,7 +129,7 @@ def _write_samples(run_dir, name, run_id, task_ids, kinds, codes, p, n_items, rn
             "metric": np.full(n, "acc", dtype=object), "truncated": np.zeros(n, dtype=bool),
             "details": np.full(n, "{}", dtype=object), "created_at": np.full(n, created),
         }
-        pq.write_table(pa.table(data, schema=SAMPLE_SCHEMA), run_dir / f"samples-{task}.parquet", compression="zstd")
+        pq.write_table(pa.table(data, schema=SAMPLE_SCHEMA), samples_path(run_dir, task), compression="zstd")
 
 
 def main(argv=None) -> int:

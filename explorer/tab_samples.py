@@ -9,6 +9,8 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from evaluator.scope import ALL
+
 from . import views
 from .api_args import endpoint
 from .downloads import FORMATS, Query
@@ -24,7 +26,6 @@ SHOWN_COLUMNS = ["item_id", "gold", "prediction", "score", "language", "category
 # Pixels per column: short codes narrow, answers and texts wide enough to read without one letter a line.
 SHOWN_WIDTHS = [90, 140, 140, 60, 90, 90, 50, 70, 200, 200, 380, 150, 80, 140]
 NO_RUNS = "No evaluated run with per-sample rows here yet (reported figures have none)."
-ALL = "*"  # the value of "All languages" / "All categories" (no restriction)
 
 
 def _as_list(value) -> list | None:

@@ -15,22 +15,20 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from evaluator.languages import AGGREGATE
+from evaluator.errors import PolyglotError
+from evaluator.scope import ALL
 from evaluator.stats import Z95
 
-from .filters import FILTERS, SIZE_BUCKETS, SOURCES, TIERS, Filters
+from .filters import FILTERS, SIZE_BUCKETS, SIZE_SQL, SOURCES, TIERS, Filters
 from .formatting import HUB_REPO
 
 from .stats import holm, mcnemar_exact, paired_bootstrap_p, rank_with_ties
 from .store import CELL_AGGREGATE
 
 ENTRY = ["model", "revision", "precision", "source"]
-SIZE_SQL = """CASE WHEN params_b IS NULL THEN 'unknown' WHEN params_b < 1 THEN '<1B' WHEN params_b < 3 THEN '1-3B'
-              WHEN params_b < 8 THEN '3-8B' WHEN params_b < 20 THEN '8-20B' WHEN params_b < 75 THEN '20-75B'
-              ELSE '>75B' END"""
 
 
-class SamplesUnavailable(ValueError):
+class SamplesUnavailable(PolyglotError, ValueError):
     """Per-sample rows that cannot be read; the message says which and why (scores are unaffected)."""
 
 
@@ -96,7 +94,7 @@ def where(store, f: Filters, alias: str = "s", entry_only: bool = False) -> tupl
 
 
 def _table(f: Filters) -> str:
-    return "lang_scores" if f.category == "*" else "cat_scores"
+    return "lang_scores" if f.category == ALL else "cat_scores"
 
 
 def hub_url(model: str, hub_id: str | None = None) -> str | None:
@@ -112,10 +110,10 @@ def hub_url(model: str, hub_id: str | None = None) -> str | None:
 def task_scores(store, f: Filters) -> pd.DataFrame:
     """One row per (model entry, task): mean over the selected languages, its standard error, gap."""
     def compute():
-        if not f.language_filtered and f.category == "*":
+        if not f.language_filtered and f.category == ALL:
             w, args = where(store, f, "s")
             return store.query(f"SELECT s.* FROM task_scores s WHERE {w}", args)
-        if f.category == "*":
+        if f.category == ALL:
             langs = resolved_languages(store, f)
             if not langs:
                 return store.query("SELECT * FROM task_scores WHERE FALSE")
@@ -133,16 +131,16 @@ def task_scores(store, f: Filters) -> pd.DataFrame:
                 [*langs, *entry_args, *task_args],
             )
         w, args = where(store, f, "s")
-        cat = [] if f.category == "*" else [f.category]
+        cat = [] if f.category == ALL else [f.category]
         return store.query(
             f"""SELECT s.model, s.revision, s.precision, s.source, s.task, any_value(s.kind) AS kind,
-                       coalesce(avg(s.value) FILTER (WHERE s.language <> '{AGGREGATE}'),
-                                any_value(s.value) FILTER (WHERE s.language = '{AGGREGATE}')) AS score,
+                       coalesce(avg(s.value) FILTER (WHERE s.language <> '{ALL}'),
+                                any_value(s.value) FILTER (WHERE s.language = '{ALL}')) AS score,
                        sqrt(sum(power((s.ci_high - s.ci_low) / {2 * Z95}, 2))) / count(*) AS se,
-                       count(*) FILTER (WHERE s.language <> '{AGGREGATE}') AS n_languages,
-                       CASE WHEN count(*) FILTER (WHERE s.language <> '{AGGREGATE}') > 1 THEN
-                            max(s.value) FILTER (WHERE s.language <> '{AGGREGATE}')
-                            - min(s.value) FILTER (WHERE s.language <> '{AGGREGATE}') END AS gap,
+                       count(*) FILTER (WHERE s.language <> '{ALL}') AS n_languages,
+                       CASE WHEN count(*) FILTER (WHERE s.language <> '{ALL}') > 1 THEN
+                            max(s.value) FILTER (WHERE s.language <> '{ALL}')
+                            - min(s.value) FILTER (WHERE s.language <> '{ALL}') END AS gap,
                        sum(s.n_items) AS n_items, max(s.created_at) AS date
                 FROM {_table(f)} s WHERE s.higher_is_better AND {w} {"AND s.category = ?" if cat else ""}
                 GROUP BY ALL""",
@@ -153,15 +151,15 @@ def task_scores(store, f: Filters) -> pd.DataFrame:
 
 
 def _entry_languages(store, f: Filters) -> pd.DataFrame:
-    if f.category == "*" and not f.tasks and not f.kinds:
+    if f.category == ALL and not f.tasks and not f.kinds:
         w, args = where(store, f, "s")
         return store.query(f"SELECT model, revision, precision, source, count(*) AS n_languages "
                            f"FROM entry_lang_scores s WHERE {w} GROUP BY ALL", args)
     w, args = where(store, f, "s")
-    cat = [] if f.category == "*" else [f.category]
+    cat = [] if f.category == ALL else [f.category]
     return store.query(
         f"""SELECT s.model, s.revision, s.precision, s.source, count(DISTINCT s.language) AS n_languages
-            FROM {_table(f)} s WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w}
+            FROM {_table(f)} s WHERE s.higher_is_better AND s.language <> '{ALL}' AND {w}
             {"AND s.category = ?" if cat else ""} GROUP BY ALL""",
         args + cat,
     )
@@ -184,7 +182,7 @@ def language_targets(store, f: Filters, tasks) -> dict | None:
         return None
     w, args = where(store, replace(f.keeping("language"), tasks=tuple(tasks)), "s")
     df = store.query(f"""SELECT s.task, count(DISTINCT s.language) AS n FROM lang_scores s
-                         WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} GROUP BY ALL""", args)
+                         WHERE s.higher_is_better AND s.language <> '{ALL}' AND {w} GROUP BY ALL""", args)
     return dict(zip(df["task"], df["n"]))
 
 
@@ -280,7 +278,7 @@ def per_language(store, f: Filters) -> pd.DataFrame:
                     WHERE {w} ORDER BY s.model, language_name""",
                 args,
             )
-        cat = [] if f.category == "*" else [f.category]
+        cat = [] if f.category == ALL else [f.category]
         return store.query(
             f"""SELECT s.model, s.source, s.language, coalesce(l.name, s.language) AS language_name,
                        l.script, l.family, l.tier, avg(s.value) AS score,
@@ -290,7 +288,7 @@ def per_language(store, f: Filters) -> pd.DataFrame:
                             + {Z95} * sqrt(sum(power((s.ci_high - s.ci_low) / {2 * Z95}, 2))) / count(*) END AS ci_high,
                        count(DISTINCT s.task) AS n_tasks, sum(s.n_items) AS n_items
                 FROM {_table(f)} s LEFT JOIN languages l ON l.code = s.language
-                WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w} {"AND s.category = ?" if cat else ""}
+                WHERE s.higher_is_better AND s.language <> '{ALL}' AND {w} {"AND s.category = ?" if cat else ""}
                 GROUP BY ALL ORDER BY s.model, language_name""",
             args + cat,
         )
@@ -300,7 +298,7 @@ def per_language(store, f: Filters) -> pd.DataFrame:
 
 def _by_language_only(f: Filters) -> bool:
     """True when the per-language means over all tasks (a materialised table) answer the view."""
-    return not f.tasks and not f.kinds and f.category == "*"
+    return not f.tasks and not f.kinds and f.category == ALL
 
 
 def language_difficulty(store, f: Filters) -> pd.DataFrame:
@@ -310,11 +308,11 @@ def language_difficulty(store, f: Filters) -> pd.DataFrame:
     model was run on (a random tiny model, say) is not ranked on that model's score alone."""
     def compute():
         w, args = where(store, f, "s")
-        cat = [] if f.category == "*" else [f.category]
+        cat = [] if f.category == ALL else [f.category]
         return store.query(
             f"""WITH cells AS (
                     SELECT s.model, s.task, s.language, avg(s.value) AS v FROM {_table(f)} s
-                    WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w}
+                    WHERE s.higher_is_better AND s.language <> '{ALL}' AND {w}
                           {"AND s.category = ?" if cat else ""}
                     GROUP BY ALL),
                 task_models AS (SELECT task, count(DISTINCT model) AS n FROM cells GROUP BY task),
@@ -374,13 +372,13 @@ def parity(store, f: Filters) -> pd.DataFrame:
     with a low mean is not parity: both shown."""
     def compute():
         w, args = where(store, f, "s")
-        cat = [] if f.category == "*" else [f.category]
+        cat = [] if f.category == ALL else [f.category]
         if _by_language_only(f):
             per_lang = f"SELECT s.model, s.source, s.language, s.score AS v FROM entry_lang_scores s WHERE {w}"
             params = args
         else:
             per_lang = f"""SELECT s.model, s.source, s.language, avg(s.value) AS v FROM {_table(f)} s
-                           WHERE s.higher_is_better AND s.language <> '{AGGREGATE}' AND {w}
+                           WHERE s.higher_is_better AND s.language <> '{ALL}' AND {w}
                            {"AND s.category = ?" if cat else ""} GROUP BY ALL"""
             params = args + cat
         table = store.query(
@@ -495,7 +493,7 @@ def _compare(store, model_a, model_b, f, alpha):
         w, args = where(store, f, "s")
         cells = store.query(
             f"""SELECT s.task, s.language, s.model, s.value, (s.ci_high - s.ci_low) / {2 * Z95} AS se, s.n_items
-                FROM lang_scores s WHERE s.model IN (?, ?) AND s.language <> '{AGGREGATE}' AND {w}""",
+                FROM lang_scores s WHERE s.model IN (?, ?) AND s.language <> '{ALL}' AND {w}""",
             [model_a, model_b, *args],
         )
         for (task, language), g in cells.groupby(["task", "language"]):
@@ -750,12 +748,12 @@ def sample_options(store, run_id: str) -> SampleOptions:
     cells = store.query(
         f"""SELECT DISTINCT s.task, s.language, coalesce(l.name, s.language) AS language_name, s.category
             FROM scores s LEFT JOIN languages l ON l.code = s.language
-            WHERE s.run_id = ? AND s.language <> '{AGGREGATE}'""", [run_id])
+            WHERE s.run_id = ? AND s.language <> '{ALL}'""", [run_id])
     langs = cells.drop_duplicates("language").sort_values(["language_name", "language"])
     return SampleOptions(
         tasks=sorted(cells["task"].unique()),
         languages=[(f"{n} ({c})", c) for c, n in zip(langs["language"], langs["language_name"])],
-        categories=sorted(c for c in cells["category"].unique() if c != "*"),
+        categories=sorted(c for c in cells["category"].unique() if c != ALL),
     )
 
 
@@ -833,11 +831,11 @@ def filter_options(store) -> dict[str, list]:
         langs = store.query(
             f"""SELECT DISTINCT s.language AS code, coalesce(l.name, s.language) AS name, l.script, l.family, l.tier
                 FROM (SELECT DISTINCT language FROM lang_scores) s LEFT JOIN languages l ON l.code = s.language
-                WHERE s.language <> '{AGGREGATE}' ORDER BY name""")
+                WHERE s.language <> '{ALL}' ORDER BY name""")
         cats = store.query("SELECT DISTINCT category FROM cat_scores ORDER BY category")["category"].tolist()
         kinds = store.query("SELECT DISTINCT kind FROM task_scores ORDER BY kind")["kind"].tolist()
         return {
-            "tasks": task_names(store), "kinds": kinds, "categories": ["*"] + cats,
+            "tasks": task_names(store), "kinds": kinds, "categories": [ALL] + cats,
             "languages": [(f"{n} ({c})", c) for c, n in zip(langs["code"], langs["name"])],
             "scripts": sorted(x for x in langs["script"].dropna().unique()),
             "families": sorted(x for x in langs["family"].dropna().unique()),

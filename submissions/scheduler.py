@@ -20,12 +20,15 @@ from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from evaluator.settings import default
+from evaluator.store import StoreLayout
+
 log = logging.getLogger("polyglot.scheduler")
 REPO_DIR = Path(__file__).resolve().parent.parent
 
 
 class EvaluationScheduler:
-    def __init__(self, data_dir: Path, queue, store=None, tick_s: float = 10.0, lease_s: float = 120.0,
+    def __init__(self, data_dir: Path, queue, store=None, tick_s: float = 10.0, lease_s: float = default("lease_s"),
                  run_worker: bool = True, device: str = "auto", dispatch: str = "local", store_url: str = ""):
         self.data_dir = Path(data_dir)
         self.queue = queue
@@ -83,7 +86,7 @@ class EvaluationScheduler:
         self.child = None
         if not self.queue.has_claimable():
             return
-        logs = self.data_dir / "logs"
+        logs = StoreLayout(self.data_dir).logs
         logs.mkdir(parents=True, exist_ok=True)
         out = (logs / "app-worker.log").open("a", encoding="utf-8")
         env = dict(os.environ)

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluator.errors import PolyglotError
 from evaluator.hub import HUB_TIMEOUT_S, HubUnreachable, explain_hub_error, hf_token
 from evaluator.model_files import (
     causal_lm_model_types,
@@ -34,7 +35,7 @@ TOKENIZER_FILES = ("tokenizer_config.json",)
 NOT_A_MODEL_FOLDER = "Not a model folder."
 
 
-class Rejected(ValueError):
+class Rejected(PolyglotError, ValueError):
     """The submission is refused; ``str(exc)`` is the message shown to the user."""
 
 

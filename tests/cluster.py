@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import require_or_skip
+from helpers import require_or_skip
 
 
 def need_ray():

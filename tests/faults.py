@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from conftest import REPO
+from helpers import REPO
 from evaluator.run_store import RunStore
 from evaluator.store import StoreLayout
 from workqueue import Queue

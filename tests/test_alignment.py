@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from evaluator.batching import TokenBudget
@@ -53,6 +54,7 @@ def test_vectorised_equals_reference_loop_on_random_embeddings():
     assert p["mean"] == per_layer.mean() and p["max"] == per_layer.max()
 
 
+@pytest.mark.slow
 def test_pooled_hidden_states_batched_equal_one_by_one(tiny_lm):
     sents = ["The cat sleeps.", "猫在温暖的屋顶上睡觉。", "Кошка спит на тёплой крыше.", "แมวนอน", "A"]
     seqs = [encode_context(tiny_lm.tokenizer, tiny_lm.specials, s) for s in sents]

@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
-from conftest import REPO
+import pytest
+from helpers import REPO
+
+pytestmark = pytest.mark.slow  # starts processes
 
 
 def test_bench_smoke_prints_the_comparison(tmp_path):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from browser import chromium_page
-from conftest import ARTIFACTS
+from helpers import ARTIFACTS
 from leaderboard_fixture import FULL_MODEL, PARTIAL_MODEL, queue_finished_partial_run, write_starter_runs
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_leaderboard_submit_and_queue_in_a_real_browser(tmp_path, tiny_model_dir, start_app):

@@ -175,6 +175,7 @@ def _templates(card) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("card_file", CARD_FILES, ids=[p.stem for p in CARD_FILES])
 def test_card_contract(card_file, tmp_path, tiny_lm):
     card_id = json.loads(card_file.read_text(encoding="utf-8"))["id"]
@@ -216,7 +217,7 @@ def test_card_contract(card_file, tmp_path, tiny_lm):
 
     diff = card.category_difference
     if diff is not None:
-        assert diff.name.isidentifier() and {diff.category, diff.minus} <= set(card.categories)
+        assert diff.name.isidentifier()  # a column name (its categories are checked as the card loads)
         scored = {s["category"] for s in scores if s.get("primary") and s["metric"] == card.metric}
         assert {diff.category, diff.minus} <= scored, f"{card.id}: {diff.name} needs scores of both categories"
         assert bool(diff.reported_task) == bool(diff.reported_metric), f"{card.id}: reported task without metric"

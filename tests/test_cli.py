@@ -8,7 +8,10 @@ import sys
 
 import pyarrow.parquet as pq
 
-from conftest import REPO
+import pytest
+from helpers import REPO
+
+pytestmark = pytest.mark.slow  # starts processes
 
 
 def run_cli(*args, check=True):

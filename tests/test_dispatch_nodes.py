@@ -11,12 +11,14 @@ import time
 import pytest
 
 from cluster import need_ray
-from conftest import REPO, free_port, wait_until
+from helpers import REPO, free_port, wait_until
 from evaluator.local_cluster import (kill_session, loopback_only, session_pids, start_dispatcher, start_node,
                                      stop_session, task_pids)
 from evaluator.store import StoreLayout
 from faults import published_run_dir, queue_model, sample_keys, variant_of
 from workqueue import FAILED, FINISHED, RUNNING, open_queue
+
+pytestmark = pytest.mark.slow  # starts a Ray cluster
 
 
 def _nodes_alive(address: str) -> int:

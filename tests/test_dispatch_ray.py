@@ -13,13 +13,15 @@ import threading
 import pytest
 
 from cluster import need_ray
-from conftest import REPO, wait_until
+from helpers import REPO, wait_until
 from evaluator.dispatch import RayDispatcher, gpus_needed, parse_dispatch, placement_plan
 from evaluator.engine import EngineOptions
 from evaluator.local_cluster import loopback_only, start_dispatcher, stop_session, task_pids
 from evaluator.store import StoreLayout
 from faults import published_run_dir, queue_model, sample_keys, variant_of
 from workqueue import CANCELLED, FAILED, FINISHED, RUNNING, open_queue
+
+pytestmark = pytest.mark.slow  # starts a Ray cluster
 
 
 def test_dispatch_settings():
@@ -123,6 +125,7 @@ def test_two_requests_are_dispatched_and_finished_once_each(ray_cluster, dispatc
     assert sum("dispatched" in line for line in d.logs) == 2
 
 
+@pytest.mark.slow
 def test_a_sigkilled_worker_is_requeued_and_finishes_once_with_each_item_once(ray_cluster, dispatcher, tmp_path,
                                                                              tiny_model_dir):
     data = tmp_path / "store"
@@ -144,6 +147,7 @@ def test_a_sigkilled_worker_is_requeued_and_finishes_once_with_each_item_once(ra
     assert log.count(f"finished {rid}") == 1 and "attempt 2" in log
 
 
+@pytest.mark.slow
 def test_a_killed_dispatcher_restarted_loses_nothing_and_runs_nothing_twice(ray_cluster, tmp_path, tiny_model_dir):
     data = tmp_path / "store"
     rid = queue_model(data, tiny_model_dir)
@@ -175,6 +179,7 @@ def test_a_killed_dispatcher_restarted_loses_nothing_and_runs_nothing_twice(ray_
     assert text.count(f"finished {rid}") == 1 and text.count("claimed ") == 2
 
 
+@pytest.mark.slow
 def test_admin_cancel_cancels_the_ray_task(ray_cluster, dispatcher, tmp_path, tiny_model_dir):
     data = tmp_path / "store"
     rid = queue_model(data, tiny_model_dir)
@@ -203,6 +208,7 @@ def test_a_request_larger_than_the_cluster_fails_with_the_reason(ray_cluster, di
     q.close()
 
 
+@pytest.mark.slow
 def test_the_app_dispatches_to_ray_and_shows_where_each_request_runs(ray_cluster, start_app, tmp_path, tiny_model_dir,
                                                                      monkeypatch):
     monkeypatch.setenv("POLYGLOT_DISPATCH", f"ray:{ray_cluster}")

@@ -6,9 +6,12 @@ import csv
 import subprocess
 import sys
 
-from conftest import REPO, wait_until
+import pytest
+from helpers import REPO, wait_until
 
 from workqueue import Queue
+
+pytestmark = pytest.mark.slow  # starts processes
 
 STARTER_TASKS = ("polyglot_mc", "polyglot_qa", "polyglot_translate", "polyglot_instruct", "polyglot_alignment")
 # The shared-folder story checks the hand-over between processes, not the tasks: the smoke suite (no

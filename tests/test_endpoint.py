@@ -19,7 +19,7 @@ import pytest
 
 from evaluator.endpoint import EndpointError, EndpointOptions
 from evaluator.runner import RunRequest, run_evaluation
-from tests.conftest import REPO, free_port, require_or_skip, wait_for_http
+from helpers import REPO, free_port, require_or_skip, wait_for_http
 from tests.endpoint_stub import TOKEN_LOGPROB, StubServer, StubState, answer_for
 
 SECRET = "sk-test-never-written-0123456789"
@@ -67,6 +67,7 @@ def served_tiny(tiny_model_dir):
 
 # ~50 s on two busy cores (a server start of ~13 s, 37 generations on each backend); needs the optional
 # transformers serve environment.
+@pytest.mark.slow
 @pytest.mark.slow_install
 @pytest.mark.timeout(600)
 def test_served_generations_equal_local_greedy(served_tiny, tiny_lm, tmp_path, monkeypatch):
@@ -107,6 +108,7 @@ def test_served_generations_equal_local_greedy(served_tiny, tiny_lm, tmp_path, m
 
 
 # -- against the stub server ---------------------------------------------------------------
+@pytest.mark.slow
 def test_multiple_choice_from_prompt_logprobs(tmp_path):
     with StubServer() as stub:
         info = _run(tmp_path, f"openai-compatible:{stub.base_url}", ["polyglot_mc"])
@@ -120,6 +122,7 @@ def test_multiple_choice_from_prompt_logprobs(tmp_path):
     assert all(b["echo"] and b["logprobs"] == 1 and b["model"] == "stub" for b in bodies)
 
 
+@pytest.mark.slow
 def test_no_prompt_logprobs_skips_with_reason(tmp_path):
     with StubServer(StubState(prompt_logprobs=False)) as stub:
         info = _run(tmp_path, f"openai-compatible:{stub.base_url}", ["polyglot_mc", "polyglot_qa"])
@@ -129,6 +132,7 @@ def test_no_prompt_logprobs_skips_with_reason(tmp_path):
     assert {s["task"] for s in scores} == {"polyglot_qa"}
 
 
+@pytest.mark.slow
 def test_generation_routes_and_decoding(tmp_path):
     with StubServer() as stub:
         _run(tmp_path, f"openai-compatible:{stub.base_url}", ["polyglot_qa", "polyglot_instruct"])
@@ -146,6 +150,7 @@ def test_generation_routes_and_decoding(tmp_path):
     assert all("Authorization" not in q["headers"] for q in reqs)
 
 
+@pytest.mark.slow
 def test_429_then_success_is_retried_and_counted(tmp_path):
     with StubServer(StubState(reject_first=3)) as stub:
         info = _run(tmp_path, f"openai-compatible:{stub.base_url}", ["polyglot_qa"], concurrency=1)
@@ -155,6 +160,7 @@ def test_429_then_success_is_retried_and_counted(tmp_path):
     assert usage["requests"] == info["tasks"]["polyglot_qa"]["n_items"] + 3
 
 
+@pytest.mark.slow
 def test_timeout_is_retried_then_fails_clearly(tmp_path):
     with StubServer(StubState(stall_first=1, stall_s=2.0)) as stub:
         info = _run(tmp_path / "a", f"openai-compatible:{stub.base_url}", ["polyglot_qa"], concurrency=1,
@@ -166,6 +172,7 @@ def test_timeout_is_retried_then_fails_clearly(tmp_path):
                  timeout_s=0.3, max_retries=1)
 
 
+@pytest.mark.slow
 def test_server_down_fails_clearly_and_the_run_resumes(tmp_path):
     port = free_port()
     model = f"openai-compatible:http://127.0.0.1:{port}/v1"
@@ -184,6 +191,7 @@ def test_server_down_fails_clearly_and_the_run_resumes(tmp_path):
     assert len(earlier) == 2 and earlier[0]["failures"] >= 1 and earlier[1]["requests"] >= 8 + 2
 
 
+@pytest.mark.slow
 def test_bad_endpoint_settings_are_refused(tmp_path, monkeypatch):
     with pytest.raises(EndpointError, match="served model"):
         _run(tmp_path, "openai-compatible:http://127.0.0.1:9/v1", ["polyglot_qa"], served_model="")
@@ -194,6 +202,7 @@ def test_bad_endpoint_settings_are_refused(tmp_path, monkeypatch):
         _run(tmp_path, "openai-compatible:http://127.0.0.1:9/v1", ["polyglot_qa"], api_key_env="POLYGLOT_UNSET_KEY")
 
 
+@pytest.mark.slow
 def test_api_key_is_sent_but_never_written(tmp_path, monkeypatch):
     monkeypatch.setenv("POLYGLOT_TEST_KEY", SECRET)
     with StubServer() as stub:
@@ -205,6 +214,7 @@ def test_api_key_is_sent_but_never_written(tmp_path, monkeypatch):
             assert SECRET.encode() not in f.read_bytes(), f
 
 
+@pytest.mark.slow
 def test_cli_runs_an_endpoint_model(tmp_path):
     with StubServer() as stub:
         out = subprocess.run(
@@ -218,6 +228,7 @@ def test_cli_runs_an_endpoint_model(tmp_path):
     assert info["endpoint"]["usage"]["requests"] == 1
 
 
+@pytest.mark.slow
 def test_admins_queue_endpoint_models_and_a_worker_evaluates_them(tmp_path, monkeypatch):
     from evaluator.results import read_json, run_json_path
     from evaluator.worker import process_one
@@ -258,6 +269,7 @@ def test_admins_queue_endpoint_models_and_a_worker_evaluates_them(tmp_path, monk
     assert list(skipped["task"]) == ["polyglot_alignment"] and "hidden states" in skipped["skipped"].iloc[0]
 
 
+@pytest.mark.slow
 def test_refused_echo_skips_multiple_choice_and_nothing_left_fails(tmp_path):
     # The stub has no /v12 routes: every request is refused with 404.
     with StubServer() as stub, pytest.raises(EndpointError, match="no task of the request could be evaluated") as err:

@@ -7,7 +7,8 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO
+import pytest
+from helpers import REPO
 
 BLOCK = """
 import sys
@@ -19,6 +20,7 @@ sys.meta_path.insert(0, Block())
 """
 
 
+@pytest.mark.slow
 def test_evaluator_modules_import_without_the_app_stack():
     code = BLOCK + (
         "import evaluator.worker, evaluator.runner, evaluator.__main__, evaluator.bench, evaluator.engine, evaluator.run_store\n"
@@ -36,6 +38,7 @@ def test_worker_requirements_leave_out_the_app_stack():
     assert "torch==2.13.0" in text
 
 
+@pytest.mark.slow
 def test_the_default_install_never_imports_the_cluster_parts():
     """The embedded queue and local dispatch work without ray or psycopg installed (blocked here)."""
     code = BLOCK.replace('"explorer"}', '"explorer", "ray", "psycopg", "psycopg_pool"}') + (

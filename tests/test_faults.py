@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, wait_until
+from helpers import REPO, wait_until
 from evaluator.store import StoreLayout
 from evaluator.worker import process_one
 from faults import published_run_dir, queue_model, sample_keys, start_worker, variant_of
@@ -24,6 +24,7 @@ def _queue(data_dir):
     return Queue(StoreLayout(data_dir).queue_db)
 
 
+@pytest.mark.slow
 def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path, tiny_model_dir):
     data = tmp_path / "store"
     rid = queue_model(data, tiny_model_dir)
@@ -52,6 +53,7 @@ def test_sigkilled_worker_is_reclaimed_and_resumes_with_each_item_once(tmp_path,
     assert stats["reused_items"] + stats["cache_hits"] >= killed_at.done - 8 - 40
 
 
+@pytest.mark.slow
 def test_crashed_app_restarts_with_queue_and_results_intact(tmp_path, tiny_model_dir, start_app):
     data = tmp_path / "store"
     app = start_app(data, "--allow-local-models", "--tick", "0.5", "--lease", "3", "--suite", "smoke")
@@ -73,6 +75,7 @@ def test_crashed_app_restarts_with_queue_and_results_intact(tmp_path, tiny_model
                timeout=30, what="results on the leaderboard")
 
 
+@pytest.mark.slow
 def test_two_workers_and_the_app_run_each_request_once(tmp_path, tiny_model_dir, start_app):
     data = tmp_path / "store"
     models = [variant_of(tiny_model_dir, tmp_path / f"m{i}", str(i)) for i in range(3)]
@@ -102,6 +105,7 @@ def test_two_workers_and_the_app_run_each_request_once(tmp_path, tiny_model_dir,
                >= {str(m) for m in models}, timeout=30, interval=0.5, what="all three on the leaderboard")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("err,needle", [(errno.ENOSPC, "disk is full"), (errno.EROFS, "not writable")])
 def test_full_or_read_only_disk_fails_the_job_and_leaves_earlier_results(tmp_path, tiny_model_dir, monkeypatch, err, needle):
     data = tmp_path / "store"
@@ -132,6 +136,7 @@ def test_full_or_read_only_disk_fails_the_job_and_leaves_earlier_results(tmp_pat
     assert (earlier / "scores.parquet").read_bytes() == b"previous results"
 
 
+@pytest.mark.slow
 def test_nan_model_fails_with_reason_and_the_next_request_runs(tmp_path, tiny_model_dir):
     from safetensors.torch import load_file, save_file
 
@@ -149,6 +154,7 @@ def test_nan_model_fails_with_reason_and_the_next_request_runs(tmp_path, tiny_mo
     assert q.get(good).status == FINISHED
 
 
+@pytest.mark.slow
 def test_out_of_memory_backs_off_then_gives_up_with_a_reason(tmp_path, tiny_model_dir, monkeypatch):
     import evaluator.engine as engine
 
@@ -190,6 +196,7 @@ def test_out_of_memory_backs_off_then_gives_up_with_a_reason(tmp_path, tiny_mode
     assert r.status == FAILED and "out of device memory" in r.error
 
 
+@pytest.mark.slow
 def test_admin_requeues_evaluator_failures_in_one_command(tmp_path):
     data = tmp_path / "store"
     q = Queue(StoreLayout(data).ensure().queue_db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from evaluator.batching import TokenBudget
@@ -15,6 +16,7 @@ def test_cut_at_first_stop_string():
     assert cut_at_stop("a</s>b\nc", ["\n", "</s>"]) == ("a", True)
 
 
+@pytest.mark.slow
 def test_batched_greedy_equals_one_by_one(tiny_lm):
     prompts = ["Question: how many?\nAnswer:", "猫は", "Le petit chat", "Mtoto anasoma kitabu shuleni. Jibu:", "Q"]
     reqs = [GenRequest(encode_context(tiny_lm.tokenizer, tiny_lm.specials, p), (), 8) for p in prompts]
@@ -24,6 +26,7 @@ def test_batched_greedy_equals_one_by_one(tiny_lm):
     assert all(o.n_tokens == 8 and o.stopped_by == "length" for o in batched)
 
 
+@pytest.mark.slow
 def test_greedy_output_matches_manual_argmax_decoding(tiny_lm):
     ids = encode_context(tiny_lm.tokenizer, tiny_lm.specials, "The quick brown")
     out = generate_greedy(tiny_lm.model, tiny_lm.tokenizer, [GenRequest(ids, (), 5)], TokenBudget(1000))[0]
@@ -34,6 +37,7 @@ def test_greedy_output_matches_manual_argmax_decoding(tiny_lm):
     assert out.raw == tiny_lm.tokenizer.decode(seq[len(ids):], skip_special_tokens=True)
 
 
+@pytest.mark.slow
 def test_stop_string_spanning_tokens_cuts_the_output(tiny_lm):
     ids = encode_context(tiny_lm.tokenizer, tiny_lm.specials, "The quick brown")
     free = generate_greedy(tiny_lm.model, tiny_lm.tokenizer, [GenRequest(ids, (), 12)], TokenBudget(1000))[0]
@@ -45,6 +49,7 @@ def test_stop_string_spanning_tokens_cuts_the_output(tiny_lm):
     assert got.stopped_by == "stop_string"
 
 
+@pytest.mark.slow
 def test_sampling_is_reproducible_with_its_seed_and_differs_from_greedy(tiny_lm):
     ids = encode_context(tiny_lm.tokenizer, tiny_lm.specials, "The quick brown")
     sampled = [GenRequest(ids, (), 12, temperature=1.5, top_p=0.95, seed=s) for s in (7, 7, 8)]

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import RunningApp, wait_until
+from helpers import RunningApp, wait_until
 from faults import copy_run, variant_of
 from hostile_corpus import API_ARGUMENTS, FORMULA_CELLS, LINKY_NAMES
 
@@ -119,6 +119,7 @@ def _assert_short_and_clean(message: str, app: RunningApp) -> None:
 
 # -- item 6: every argument checked against its spec ---------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("api,data_json", API_ARGUMENTS, ids=lambda v: v[:40] if isinstance(v, str) else v)
 def test_hostile_api_arguments_get_one_clear_message(app, api, data_json):
     data_json = data_json.replace('"RUN"', '"synthetic-0000"').replace('"TASK"', '"synthetic_00"')
@@ -130,6 +131,7 @@ def test_hostile_api_arguments_get_one_clear_message(app, api, data_json):
     assert "attribute" not in message and "Infinity" not in message
 
 
+@pytest.mark.slow
 def test_numbers_given_as_text_are_coerced_and_echoed_as_numbers(app):
     for page in ('"2"', "2.0", "2"):
         event, payload = call_raw(app, "samples", f'["synthetic-0000", "synthetic_00", "", "", "false", {page}, "5"]')
@@ -141,6 +143,7 @@ def test_numbers_given_as_text_are_coerced_and_echoed_as_numbers(app):
 
 # -- item 7: internal failures as an error id ----------------------------------------------------
 
+@pytest.mark.slow
 def test_an_internal_failure_reaches_the_caller_as_an_error_id_and_the_log_has_the_details(app, client):
     exports = app.data_dir / "exports"
     moved = app.data_dir / "exports-moved"
@@ -167,6 +170,7 @@ def _export_files(app) -> dict[str, os.stat_result]:
     return {str(p.relative_to(root)): p.stat() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
 
 
+@pytest.mark.slow
 def test_a_download_writes_only_the_asked_format_and_a_repeat_writes_nothing(app, client):
     before = _export_files(app)
     start = time.perf_counter()
@@ -189,6 +193,7 @@ def test_a_download_writes_only_the_asked_format_and_a_repeat_writes_nothing(app
     assert formats == ["samples.csv", "samples.parquet"]
 
 
+@pytest.mark.slow
 def test_the_exports_folder_stays_under_its_cap_evicting_the_least_recently_used(app, client):
     cap = EXPORTS_CAP_MB * 1024**2
     sizes = []
@@ -205,6 +210,7 @@ def test_the_exports_folder_stays_under_its_cap_evicting_the_least_recently_used
 
 # -- item 4: clean-up never follows links, removes only the app's folders ------------------------
 
+@pytest.mark.slow
 def test_exports_clean_up_leaves_links_and_foreign_folders_and_what_they_point_to(app, client, tmp_path):
     victim = tmp_path / "outside"
     victim.mkdir()
@@ -238,6 +244,7 @@ def test_exports_clean_up_leaves_links_and_foreign_folders_and_what_they_point_t
 
 # -- item 8: formulas neutralised in CSV only ----------------------------------------------------
 
+@pytest.mark.slow
 def test_csv_downloads_neutralise_formulas_and_parquet_and_json_keep_the_values(app, client):
     csv_path = client.predict("synthetic-org/model-0000", "csv", api_name="/download_samples")
     with open(csv_path, encoding="utf-8", newline="") as f:
@@ -257,6 +264,7 @@ def test_csv_downloads_neutralise_formulas_and_parquet_and_json_keep_the_values(
 
 # -- item 11: local paths (before the rate-limit test below uses up this address's allowance) --
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/etc", "/nonexistent/model", "/root/.ssh", "/proc/self/cwd", "/etc/passwd",
                                   "/tmp", "/", "/dev/null"])
 def test_local_paths_that_are_not_models_get_one_answer_whatever_exists(client, path):
@@ -266,6 +274,7 @@ def test_local_paths_that_are_not_models_get_one_answer_whatever_exists(client, 
 
 # -- item 10 and 11: keyed client hash, duplicates on the resolved precision ---------------------
 
+@pytest.mark.slow
 def test_addresses_are_keyed_hashed_and_earlier_hashes_still_count_for_the_rate_limit(app, client, tiny_model_dir,
                                                                                      tmp_path):
     res = client.predict(str(tiny_model_dir), "main", "float32", api_name="/submit")
@@ -288,6 +297,7 @@ def test_addresses_are_keyed_hashed_and_earlier_hashes_still_count_for_the_rate_
     q.close()
 
 
+@pytest.mark.slow
 def test_queue_status_shows_who_claimed_a_request_to_admins_only(app, client):
     q = Queue(app.data_dir / "queue.sqlite")
     claimed = q.claim("worker-host:4242")
@@ -298,6 +308,7 @@ def test_queue_status_shows_who_claimed_a_request_to_admins_only(app, client):
     q.close()
 
 
+@pytest.mark.slow
 def test_admin_is_a_logged_in_user_on_the_admin_list(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
@@ -310,6 +321,7 @@ def test_admin_is_a_logged_in_user_on_the_admin_list(tmp_path, monkeypatch):
     assert not is_admin(ctx, SimpleNamespace(username="other")) and not is_admin(ctx, None)
 
 
+@pytest.mark.slow
 def test_a_second_apps_private_database_is_removed_on_sigterm(app, hostile_data):
     tmp = hostile_data / "tmp"
     before = set(tmp.glob("explorer-*.duckdb")) if tmp.exists() else set()
@@ -325,6 +337,7 @@ def test_a_second_apps_private_database_is_removed_on_sigterm(app, hostile_data)
 
 # -- item 9: names that look like links are text --------------------------------------------------
 
+@pytest.mark.slow
 def test_names_that_look_like_links_render_as_plain_text_in_the_leaderboard(app):
     from browser import chromium_page
     from playwright.sync_api import expect

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
+from helpers import REPO
 from explorer import views
 from explorer.formatting import model_cell, plain_text
 from explorer.store import ResultStore
@@ -117,6 +117,7 @@ def test_names_that_look_like_links_leave_nothing_a_renderer_would_link(name):
     assert not model_cell(name, "https://evil.example/").startswith("[")
 
 
+@pytest.mark.slow
 def test_remote_code_is_never_enabled_and_weights_are_safetensors_only():
     hits = subprocess.run(["git", "grep", "-nE", r"trust_remote_code\s*=\s*True", "--", "*.py", ":!tests/"], cwd=REPO,
                           capture_output=True, text=True).stdout
@@ -148,6 +149,7 @@ def test_submit_never_raises_on_any_input(submissions, model_id, revision, preci
     assert res.status in ("queued", "rejected") and res.message
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=100))
 def test_views_never_raise_on_any_filter_text(store, text):

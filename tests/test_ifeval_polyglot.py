@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 from evaluator.metrics.ifeval_polyglot import (
     COMMON_CHECKS,
     LANGUAGE_SPECIFIC_CHECKS,
@@ -343,6 +343,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("iid,kwargs,response,language,strict,loose", CASES)
 def test_golden_responses(iid, kwargs, response, language, strict, loose):
     [result] = evaluate_response([iid], [kwargs], response, language)
@@ -417,6 +418,7 @@ def test_english_newlines_do_not_end_sentences_but_cjk_ones_do():
 
 # ---- language detection ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text,expected", [
     ("Bonjour, je m'appelle Marie et j'habite à Paris depuis dix ans.", "fr"),
     ("私は東京に住んでいます。毎日電車で会社に行きます。", "ja"),
@@ -551,6 +553,7 @@ def test_every_m_ifeval_instruction_id_is_supported():
     assert sorted(iid for iid in ids if not supported(iid)) == []
 
 
+@pytest.mark.slow
 def test_every_m_ifeval_item_evaluates_with_a_dummy_response():
     count = 0
     for language, item in _m_ifeval_items():
@@ -634,6 +637,7 @@ def test_valid_kwargs_cover_every_check():
     assert set(VALID_KWARGS) == set(COMMON_CHECKS) | set(LANGUAGE_SPECIFIC_CHECKS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("iid", PROPERTY_IDS)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=TEXT, language=st.sampled_from(LANGUAGES))

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import BENCHMARKS, REPO
+from helpers import BENCHMARKS, REPO
 from evaluator.cards import get_card
 from evaluator.kinds import instruction
 from evaluator.metrics import ifeval
@@ -57,6 +57,7 @@ def _agreement(code: str):
 # verdict is worth more than that (es: ~137 instructions a model, ja: ~226), at most one verdict may
 # differ: es sentence counts come from spaCy's statistical parser in the reference, and one ja response
 # mixes Japanese and Thai so that the reference's unseeded langdetect answers either way.
+@pytest.mark.slow
 @pytest.mark.parametrize("code", ["en", "es", "fr", "ja"])
 def test_verdicts_agree_with_m_ifeval(code):
     if not (M_IFEVAL / "evaluations").is_dir():
@@ -227,6 +228,7 @@ ROWS = [
 ]
 
 
+@pytest.mark.slow
 def test_score_instructions_command(tmp_path):
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     _write(src, ROWS)
@@ -245,6 +247,7 @@ def test_score_instructions_command(tmp_path):
         assert name in run.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad,message", [
     ("not json\n", "in.jsonl:2"),
     (json.dumps({"prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}) + "\n", "response"),

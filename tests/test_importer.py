@@ -344,6 +344,7 @@ def test_admin_upload_imports_and_others_are_refused(tmp_path, monkeypatch):
         rs.close()
 
 
+@pytest.mark.slow
 def test_app_shows_imported_rows_as_their_own_source(tmp_path, start_app):
     data = tmp_path / "data"
     assert main(["lm-eval", str(LM_EVAL), "--data-dir", str(data)]) == 0

@@ -7,7 +7,8 @@ import json
 import subprocess
 import sys
 
-from conftest import REPO
+import pytest
+from helpers import REPO
 
 _PROBE = """
 import json, sys
@@ -27,6 +28,7 @@ print(json.dumps({"sha": valid.sha,
 """
 
 
+@pytest.mark.slow
 def test_app_builds_without_torch_or_transformers(tmp_path, tiny_model_dir):
     out = subprocess.run([sys.executable, "-c", _PROBE, str(tmp_path / "data"), str(tiny_model_dir)], cwd=REPO,
                          capture_output=True, text=True, timeout=300)

@@ -16,10 +16,10 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 
 XCOPA = BENCHMARKS / "xcopa"
-pytestmark = pytest.mark.slow_install
+pytestmark = [pytest.mark.slow_install, pytest.mark.slow]
 LIMIT = None  # all 500 test items of each of the 11 languages
 CODES = {"et": "est_Latn", "ht": "hat_Latn", "id": "ind_Latn", "it": "ita_Latn", "qu": "que_Latn", "sw": "swh_Latn",
          "ta": "tam_Taml", "th": "tha_Thai", "tr": "tur_Latn", "vi": "vie_Latn", "zh": "zho_Hans"}

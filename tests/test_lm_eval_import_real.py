@@ -18,10 +18,10 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 
 XCOPA = BENCHMARKS / "xcopa"
-pytestmark = pytest.mark.slow_install
+pytestmark = [pytest.mark.slow_install, pytest.mark.slow]
 lm_eval = pytest.importorskip("lm_eval")  # at collection: no tiny model is built just to skip
 CODES = {"et": "est_Latn", "sw": "swh_Latn"}
 LIMIT = 20

@@ -6,6 +6,8 @@ import pytest
 
 from submissions.load_test import run, run_downloads
 
+pytestmark = pytest.mark.slow  # floods the app with concurrent requests
+
 
 def test_concurrent_submissions_and_reads_lose_and_duplicate_nothing():
     report = run(submissions=12, duplicates=6, reads=60, concurrency=12, timeout=120)

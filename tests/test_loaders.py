@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import errors
 
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 from evaluator.cards import get_card
 from evaluator.datasets import data_folder, load_items
 from evaluator.hub import explain_hub_error

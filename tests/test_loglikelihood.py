@@ -29,6 +29,7 @@ def random_groups(vocab, n, seed=0):
     ]
 
 
+@pytest.mark.slow
 def test_plain_path_matches_hand_reference(tiny_lm):
     model = tiny_lm.model
     groups = random_groups(model.config.vocab_size, 12)
@@ -38,6 +39,7 @@ def test_plain_path_matches_hand_reference(tiny_lm):
             assert ll == pytest.approx(reference_loglik(model, g.context, cont), abs=1e-4)
 
 
+@pytest.mark.slow
 def test_batched_equals_one_by_one_and_packed_equals_plain(tiny_lm):
     model = tiny_lm.model
     groups = random_groups(model.config.vocab_size, 40, seed=1)
@@ -51,6 +53,7 @@ def test_batched_equals_one_by_one_and_packed_equals_plain(tiny_lm):
         assert b.is_greedy == p.is_greedy
 
 
+@pytest.mark.slow
 def test_single_token_choices_need_only_the_context(tiny_lm):
     model = tiny_lm.model
     groups = [ChoiceGroup([1, 40, 41, 42], [[50], [51], [52], [53]])]
@@ -60,6 +63,7 @@ def test_single_token_choices_need_only_the_context(tiny_lm):
     assert got.loglik == pytest.approx([logp[t].item() for t in (50, 51, 52, 53)], abs=1e-5)
 
 
+@pytest.mark.slow
 def test_greedy_flag_is_true_for_the_argmax_continuation(tiny_lm):
     model = tiny_lm.model
     ctx = [1, 60, 61]
@@ -81,6 +85,7 @@ def test_tree_mask_lets_choices_see_context_and_themselves_only():
     assert allowed[5].tolist() == [False, False, False, False, False, True]  # padding sees itself only
 
 
+@pytest.mark.slow
 def test_context_has_exactly_one_bos_and_continuation_none(tiny_lm):
     tok, specials = tiny_lm.tokenizer, tiny_lm.specials
     bos = tok.bos_token_id
@@ -93,6 +98,7 @@ def test_context_has_exactly_one_bos_and_continuation_none(tiny_lm):
     assert again.count(bos) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("context,choice", [("猫在温暖的屋顶", "上睡觉"), ("แมวนอนอยู่บน", "หลังคา"), ("Ans", "wer"),
                                             ("Réponse :", " oui"), ("答え：", "はい")])
 def test_continuations_are_never_empty_and_round_trip(tiny_lm, context, choice):
@@ -102,6 +108,7 @@ def test_continuations_are_never_empty_and_round_trip(tiny_lm, context, choice):
     assert tok.decode(ctx[1:]) + tok.decode(cont) == context + choice
 
 
+@pytest.mark.slow
 def test_trailing_space_of_context_moves_to_the_continuation(tiny_lm):
     tok, specials = tiny_lm.tokenizer, tiny_lm.specials
     a = encode_choice_group(tok, specials, "Answer: ", ["yes"])

@@ -127,6 +127,7 @@ def _tiny_llama(tok):
     return AutoModelForCausalLM.from_config(config).eval()
 
 
+@pytest.mark.slow
 def test_packed_and_plain_score_the_joint_sequence(tokenizer):
     """Shared-prefix batching stays exact: each choice's loglikelihood is that of the tail of ``whole``."""
     _, tok = tokenizer
@@ -149,6 +150,7 @@ def test_packed_and_plain_score_the_joint_sequence(tokenizer):
             assert a.loglik[j] == pytest.approx(ref, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_run_records_items_whose_continuation_was_encoded_alone(tiny_lm, tmp_path, monkeypatch):
     """The fallback is never silent: each sample row and the run's provenance count it."""
     from evaluator import runner

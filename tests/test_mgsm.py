@@ -15,7 +15,7 @@ import os
 import random
 
 import pytest
-from conftest import BENCHMARKS
+from helpers import BENCHMARKS
 
 from evaluator.cards import get_card
 from evaluator.datasets import data_folder, load_items
@@ -212,6 +212,7 @@ def test_lenient_number_no_longer_joins_separate_numbers():
     assert extract_number("1 250", "eng_Latn") == 250
 
 
+@pytest.mark.slow
 def test_runs_end_to_end_and_stores_every_metric(tiny_lm, fixture_folder):
     from evaluator.aggregate import aggregate_task
     from evaluator.cache import ResponseCache

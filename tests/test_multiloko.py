@@ -15,7 +15,7 @@ import types
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import SHARED
+from helpers import SHARED
 from evaluator.cards import get_card
 from evaluator.kinds.knowledge_qa import extract_answer, prompt_table, render_prompt
 from evaluator.metrics.multiloko import exact_match, f1, normalize_answer
@@ -104,6 +104,7 @@ def test_answer_is_the_first_line_cut_at_the_next_question():
     assert extract_answer("", "german") == ""
 
 
+@pytest.mark.slow
 def test_english_translations_are_asked_in_english_and_scored(tmp_path, tiny_lm, tiny_model_dir):
     from evaluator.runner import RunRequest, run_evaluation
 

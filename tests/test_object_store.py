@@ -14,7 +14,7 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
-from conftest import free_port, wait_until
+from helpers import free_port, wait_until
 from evaluator.local_s3 import LocalS3, weed_binary
 from evaluator.run_store import MARKER, AlreadyPublished, RunStore, _is_precondition_failed
 from evaluator.store import StoreLayout
@@ -64,6 +64,7 @@ def synthetic_runs(tmp_path_factory):
     return out / "results"
 
 
+@pytest.mark.slow
 def test_seaweedfs_refuses_a_second_conditional_put(s3, monkeypatch):
     store = _use(s3, monkeypatch, "s3://polyglot/conditional")
     path = store.path("x", MARKER)
@@ -77,6 +78,7 @@ def test_seaweedfs_refuses_a_second_conditional_put(s3, monkeypatch):
     assert store.fs.cat_file(store.path("y")) == b"2"
 
 
+@pytest.mark.slow
 def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_changes_nothing(
         s3, monkeypatch, tmp_path, tiny_model_dir, start_app, synthetic_runs):
     store = _use(s3, monkeypatch, "s3://polyglot/app-runs")
@@ -151,6 +153,7 @@ def test_worker_run_appears_in_the_app_within_a_tick_and_a_duplicate_publish_cha
                timeout=tick + 5, interval=0.2, what="the completed run on the leaderboard")
 
 
+@pytest.mark.slow
 def test_unreachable_store_fails_the_request_with_the_reason_before_evaluating(s3, monkeypatch, tmp_path,
                                                                               tiny_model_dir):
     import fsspec
@@ -171,6 +174,7 @@ def test_unreachable_store_fails_the_request_with_the_reason_before_evaluating(s
     assert not StoreLayout(data).work_dir(rid).exists()  # nothing was evaluated
 
 
+@pytest.mark.slow
 def test_store_failing_mid_publish_publishes_nothing_and_a_retry_resumes(monkeypatch, tmp_path, tiny_model_dir):
     _require_s3()
     server = LocalS3(tmp_path / "seaweedfs").start()

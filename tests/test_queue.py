@@ -37,6 +37,7 @@ def _claimer(url: str, worker: str, out):
     out.put(got)
 
 
+@pytest.mark.slow
 def test_concurrent_processes_never_claim_the_same_request(queue_url, open_queues):
     q = open_queues(queue_url)
     ids = {add(q, f"org/m{i}").id for i in range(60)}
@@ -237,6 +238,7 @@ def _opener(url, out):
     q.close()
 
 
+@pytest.mark.slow
 def test_concurrent_first_opens_apply_each_migration_once(queue_url, open_queues):
     ctx = mp.get_context("spawn")
     out = ctx.Queue()

@@ -129,6 +129,7 @@ def test_hub_dataset_store_uses_the_same_code_path_and_fails_offline_with_the_re
         store.scan()
 
 
+@pytest.mark.slow
 def test_explorer_loads_published_and_plain_runs_and_follows_the_marker(tmp_path, runs_dir):
     store = _store(tmp_path)
     store.publish(runs_dir / "synthetic-0000", "synthetic-0000")
@@ -151,6 +152,7 @@ def test_explorer_loads_published_and_plain_runs_and_follows_the_marker(tmp_path
         explorer.close()
 
 
+@pytest.mark.slow
 def test_worker_finding_its_run_already_published_keeps_the_published_run(tmp_path, runs_dir, tiny_model_dir):
     # Another worker took the request over and published first: this worker's publish is refused,
     # the published run stays as it is, and the request is finished.
@@ -172,11 +174,12 @@ def test_worker_finding_its_run_already_published_keeps_the_published_run(tmp_pa
     assert "is already published" in StoreLayout(data).log_file(rid).read_text()
 
 
+@pytest.mark.slow
 def test_the_default_store_needs_no_object_storage_packages(tmp_path, runs_dir):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from helpers import REPO
 
     code = f"""
 import sys

@@ -14,6 +14,7 @@ from evaluator.kinds import multiple_choice
 from evaluator.loglikelihood import ChoiceGroup
 
 
+@pytest.mark.slow
 def test_truncated_items_are_flagged_never_silent(tiny_lm):
     lm = dataclasses.replace(tiny_lm, max_length=24)
     card = get_card("polyglot_mc")
@@ -30,6 +31,7 @@ def _count_misses(lm, cache_path, groups):
     return cache.misses
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["revision", "dtype", "chat_template", "engine_version", "none"])
 def test_changing_model_revision_dtype_template_or_engine_recomputes(tiny_lm, tmp_path, monkeypatch, change):
     import torch
@@ -50,6 +52,7 @@ def test_changing_model_revision_dtype_template_or_engine_recomputes(tiny_lm, tm
     assert _count_misses(lm, path, groups) == expected
 
 
+@pytest.mark.slow
 def test_vllm_backend_without_vllm_says_how_to_install(tiny_lm):
     import importlib.util
 
@@ -61,6 +64,7 @@ def test_vllm_backend_without_vllm_says_how_to_install(tiny_lm):
         Engine(tiny_lm, ResponseCache(None), EngineOptions(generation_backend="vllm"))
 
 
+@pytest.mark.slow
 def test_generation_cache_key_includes_the_backend(tiny_lm, tmp_path):
     from evaluator.generation import GenRequest
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 from evaluator.settings import SETTINGS, SettingError, setting
 from submissions.settings import Settings
 

@@ -12,9 +12,11 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import wait_until
+from helpers import wait_until
 from evaluator.languages import language_table
 from explorer.synthetic import generate
+
+pytestmark = pytest.mark.slow  # starts processes
 
 N_MODELS = 15
 TICK = "0.5"

@@ -17,6 +17,7 @@ REFS = ["The cat is sitting on the mat.", "It's pouring with rain today.", "Gran
         "The cat sleeps.", "Nothing to see here."]
 
 
+@pytest.mark.slow
 def test_corpus_chrf_matches_the_sacrebleu_command_line(tmp_path):
     (tmp_path / "hyp.txt").write_text("\n".join(HYPS) + "\n", encoding="utf-8")
     (tmp_path / "ref.txt").write_text("\n".join(REFS) + "\n", encoding="utf-8")
@@ -35,6 +36,7 @@ def test_corpus_score_is_not_the_mean_of_sentence_scores():
     assert abs(corpus_chrf(HYPS, REFS).score - mean_sentence) > 0.5
 
 
+@pytest.mark.slow  # builds lingua's detector for every language
 def test_untranslated_output_is_detected():
     english = "The cat has been sleeping on the sofa since this morning."
     assert is_untranslated(english, "eng_Latn", "fra_Latn") == (True, "eng")  # left in the source language

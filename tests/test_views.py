@@ -248,11 +248,12 @@ def test_new_results_appear_after_refresh_without_restart(tmp_path):
     s.close()
 
 
+@pytest.mark.slow
 def test_the_explorer_cache_survives_a_restart_and_a_second_process_gets_its_own(tmp_path):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from helpers import REPO
 
     created = datetime(2026, 11, 2, tzinfo=timezone.utc)
     _write(tmp_path / "results", "org/F", {"t1": {"eng_Latn": 0.5}}, created)

@@ -1,7 +1,7 @@
 """The evaluation queue shared by the app (submissions), the workers and the dispatchers.
 
-Standard library only for the embedded SQLite default; ``postgresql://`` queues import psycopg
-when chosen (``requirements-cluster.txt``).
+Standard library (and evaluator.settings, itself standard library) for the embedded SQLite default;
+``postgresql://`` queues import psycopg when chosen (``requirements-cluster.txt``).
 """
 
 from .queue import Queue, backend_for, open_queue, queue_url

@@ -23,6 +23,8 @@ import os
 import uuid
 from pathlib import Path
 
+from evaluator.settings import default
+
 from .records import (CANCELLED, COLUMNS, EVALUATOR, FAILED, FINISHED, MAX_ATTEMPTS, PENDING, RUNNING, Limit,
                       LimitReached, QueueError, Request)
 from .schema import migrate
@@ -54,7 +56,7 @@ def _to_request(row: dict) -> Request:
 
 
 class Queue:
-    def __init__(self, where: str | os.PathLike, lease_s: float = 120.0):
+    def __init__(self, where: str | os.PathLike, lease_s: float = default("lease_s")):
         self.backend = backend_for(where)
         self.where = self.backend.where  # for messages: no password
         # What another process (a cluster task) opens to reach the same queue.
@@ -287,7 +289,7 @@ class _Marker:
 _NOW, _LEASE = _Marker("now"), _Marker("now + lease")
 
 
-def open_queue(default: str | os.PathLike, lease_s: float = 120.0, url: str | None = None) -> Queue:
+def open_queue(default: str | os.PathLike, lease_s: float = default("lease_s"), url: str | None = None) -> Queue:
     """The deployment's queue: ``url``, else ``$POLYGLOT_QUEUE``, else the SQLite file ``default``."""
     return Queue(queue_url(default, url), lease_s=lease_s)
 

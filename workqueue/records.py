@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from evaluator.errors import PolyglotError
+
 PENDING, RUNNING, FINISHED, FAILED = "PENDING", "RUNNING", "FINISHED", "FAILED"
 STATUSES = (PENDING, RUNNING, FINISHED, FAILED)
 MAX_ATTEMPTS = 3
@@ -74,7 +76,7 @@ class Limit:
             raise ValueError(f"a limit counts one of {LIMITED_FIELDS}, not {self.field!r}")
 
 
-class LimitReached(Exception):
+class LimitReached(PolyglotError):
     """Raised by ``Queue.add`` when a limit would be exceeded; nothing was queued."""
 
     def __init__(self, limit: Limit, count: int):
@@ -82,5 +84,5 @@ class LimitReached(Exception):
         self.limit, self.count = limit, count
 
 
-class QueueError(RuntimeError):
+class QueueError(PolyglotError, RuntimeError):
     """The queue cannot be used as configured; the message says why."""

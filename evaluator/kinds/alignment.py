@@ -9,6 +9,7 @@ import numpy as np
 from ..aggregate import score_row
 from ..encoding import encode_context
 from ..metrics.alignment import layer_hits, pooled
+from ..scope import ALL
 from .common import base_row
 
 # Headline metrics a card may name.
@@ -63,7 +64,7 @@ def aggregate(card, rows: list[dict]) -> list[dict]:
         per_layer = hits.mean(axis=0)
         summary = pooled(per_layer)
         details = {"per_layer": [round(float(x), 4) for x in per_layer], "best_layer": summary["argmax_layer"]}
-        out.append(score_row(lang, "*", "alignment_mean", [r["score"] for r in rs], True, details))
+        out.append(score_row(lang, ALL, "alignment_mean", [r["score"] for r in rs], True, details))
         best = hits[:, summary["argmax_layer"]]
-        out.append(score_row(lang, "*", "alignment_max", best.tolist(), False, details))
+        out.append(score_row(lang, ALL, "alignment_max", best.tolist(), False, details))
     return out

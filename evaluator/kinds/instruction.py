@@ -20,6 +20,7 @@ import numpy as np
 from ..aggregate import score_row
 from ..generation import GenRequest
 from ..metrics import ifeval, ifeval_polyglot
+from ..scope import ALL
 from .common import base_row, chat_prompt, encode_prompt
 
 THINK_END = "</think>"
@@ -171,11 +172,11 @@ def aggregate(card, rows: list[dict]) -> list[dict]:
         if len(turns) > 1:
             per_turn = [four_metrics(groups[(lang, f"turn_{t}")]) for t in turns]
             mean = {name: float(np.mean([m[name] for m in per_turn])) for name in METRICS}
-            out += _metric_rows(lang, "*", lang_rows, headline, mean)
+            out += _metric_rows(lang, ALL, lang_rows, headline, mean)
         else:
-            out += _metric_rows(lang, "*", lang_rows, headline)
+            out += _metric_rows(lang, ALL, lang_rows, headline)
         unchecked = sum(len(r["details"].get("unsupported") or []) for r in lang_rows)
-        out.append({"language": lang, "category": "*", "metric": "unchecked_instructions", "value": float(unchecked),
+        out.append({"language": lang, "category": ALL, "metric": "unchecked_instructions", "value": float(unchecked),
                     "n_items": len(lang_rows), "ci_low": None, "ci_high": None, "primary": False,
                     "higher_is_better": False, "details": {}})
     for (lang, cat), rs in sorted(groups.items()):

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..aggregate import ALL
+from ..scope import ALL
 from ..generation import GenRequest
 from ..languages import language_name
 from ..metrics.chrf import corpus_chrf, score_from_statistics, segment_statistics, sentence_chrf, signature

@@ -6,8 +6,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-# Scripts written without spaces between words: whitespace carries no meaning when comparing.
-NO_SPACE_SCRIPTS = {"Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
+from ..languages import NO_SPACE_SCRIPTS, script_of
+
 # Languages whose decimal separator is a comma (and where "." or a space groups thousands).
 DECIMAL_COMMA = {
     "deu", "fra", "spa", "ita", "por", "rus", "ukr", "pol", "ces", "slk", "nld", "swe", "nob", "dan",
@@ -18,17 +18,13 @@ ENGLISH_ARTICLES = re.compile(r"\b(a|an|the)\b")
 MINUS = "-\u2212\u2012\u2013\ufe63\uff0d"
 
 
-def _script(language: str) -> str:
-    return language.split("_", 1)[1] if "_" in language else ""
-
-
 def normalise_answer(text: str, language: str = "eng_Latn") -> str:
     """NFKC, case-folded, punctuation removed, articles removed in English, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text)
     if language.startswith("eng"):
         text = ENGLISH_ARTICLES.sub(" ", text)
-    if _script(language) in NO_SPACE_SCRIPTS:
+    if script_of(language) in NO_SPACE_SCRIPTS:
         return "".join(text.split())
     return " ".join(text.split())
 

@@ -85,6 +85,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
+from ..languages import NO_SPACE_SCRIPTS
 from .if_kwargs import integer as _int
 from .if_kwargs import required as _required
 from .if_kwargs import string as _str
@@ -132,7 +133,6 @@ Check = Callable[[str, Kwargs, _Ctx], bool]
 # Characters and scripts
 # --------------------------------------------------------------------------------------------------
 
-NO_SPACE_SCRIPTS = {"Hans", "Hant", "Hani", "Jpan", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
 # Average length of a Thai word in code points, used for every script written without spaces
 # except Han/Kana (no ICU dictionary segmentation here).
 _SEA_CHARS_PER_WORD = 4.5

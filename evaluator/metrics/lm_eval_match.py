@@ -14,10 +14,12 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..errors import PolyglotError
+
 INVALID = "[invalid]"  # lm-eval's RegexFilter fallback when nothing matches
 
 
-class FilterError(ValueError):
+class FilterError(PolyglotError, ValueError):
     pass
 
 
