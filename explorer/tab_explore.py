@@ -210,9 +210,10 @@ def build(ctx, bar) -> dict:
         models.change(None, [models], None, js=MODELS_URL_JS, api_visibility="private")
         for comp in (model_a, model_b):
             comp.change(None, [model_a, model_b], None, js=COMPARE_URL_JS, api_visibility="private")
+        # One round trip per sub-tab: it becomes the active one and its outputs are computed together.
         for panel in PANELS:
-            subtabs[panel.id].select(lambda n=panel.id: n, None, active, api_visibility="private").then(
-                update, update_inputs, all_outputs, api_visibility="private")
+            subtabs[panel.id].select(lambda *v, n=panel.id: [n, *update(n, *v[1:])], update_inputs,
+                                     [active, *all_outputs], api_visibility="private")
 
     def load(f: Filters, page: PageState):
         """Model choices from the store; the models, and Compare's A and B, of a shared link."""
