@@ -174,6 +174,7 @@ class RunInfo:
     started_at: str | None = None
     finished_at: str | None = None
     device: str | None = None
+    limit: int | None = None  # items per language and task, where the run was limited
     source: str = "evaluated"  # "evaluated", or "imported" (explorer.importer)
     tasks: dict = field(default_factory=dict)  # task -> what was run (version, kind, n_items, languages, ...)
     skipped_tasks: dict = field(default_factory=dict)  # task -> why it was left out
@@ -207,7 +208,7 @@ class RunInfo:
                    precision=text("precision"), dtype=text("dtype"), suite=text("suite"),
                    suite_version=text("suite_version"), engine_version=text("engine_version"),
                    started_at=text("started_at"), finished_at=text("finished_at"), device=text("device"),
-                   source=text("source") or "evaluated", tasks=tasks, skipped_tasks=mapping("skipped_tasks"),
+                   limit=obj.get("limit") if isinstance(obj.get("limit"), int) else None, source=text("source") or "evaluated", tasks=tasks, skipped_tasks=mapping("skipped_tasks"),
                    numerics_guard=mapping("numerics_guard"), endpoint=mapping("endpoint"),
                    imported=mapping("imported"), raw=obj)
 
