@@ -7,6 +7,7 @@ from ..loglikelihood import ChoiceGroup
 from ..metrics.multiple_choice import NORMALISATIONS, choice_lengths, score_choices
 from ..pooling import mean_scores
 from ..prompts import labels_for, render, template_for
+from ..results import Score
 from ._common import base_row
 
 
@@ -71,6 +72,6 @@ def run(card, items, engine) -> list[dict]:
     return rows
 
 
-def aggregate(card, rows: list[dict]) -> list:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """The card's accuracy is primary; every other normalisation is stored beside it."""
     return mean_scores(card, rows, (card.metric, *[m for m in NORMALISATIONS if m != card.metric]))

@@ -24,6 +24,7 @@ from ..metrics.lm_eval_match import exact_match_options, pipeline_from_spec
 from ..metrics.registry import filter_metric
 from ..pooling import mean_scores
 from ..prompts import labels_for, render, template_for
+from ..results import Score
 from ._common import as_messages, base_row, encode_prompt
 
 LENIENT_NUMBER = "exact_match_number"
@@ -172,6 +173,6 @@ def run(card, items, engine) -> list[dict]:
     return rows
 
 
-def aggregate(card, rows: list[dict]) -> list[dict]:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """The card's metric is primary; a card scored by filters also gets the other filters' scores."""
     return mean_scores(card, rows, metrics(card))
