@@ -14,9 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import PolyglotError
+from .kinds import KINDS
+from .metrics.registry import known_metrics
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-KINDS = ("multiple_choice", "short_answer", "knowledge_qa", "translation", "instruction", "alignment")
 
 
 class CardError(PolyglotError, ValueError):
@@ -25,7 +26,7 @@ class CardError(PolyglotError, ValueError):
 
 @dataclass(frozen=True)
 class DatasetSource:
-    loader: str  # name of a function in evaluator.loaders
+    loader: str  # a name in the LOADERS of a module of evaluator.loaders
     local: str | None = None  # folder inside this repository (starter suite)
     hub_repo: str | None = None
     hub_revision: str | None = None  # a commit sha: datasets are pinned
@@ -101,11 +102,10 @@ class TaskCard:
     kind: str
     source: DatasetSource
     languages: tuple[str, ...]
-    metric: str
+    metric: str  # the headline: a metric its kind registers (evaluator.metrics.registry) or its options define
     prompt: dict = field(default_factory=dict)
     generation: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
-    higher_is_better: bool = True
     reference: Reference | None = None
     category_difference: CategoryDifference | None = None
 
@@ -154,7 +154,6 @@ def _card_from_dict(d: dict, origin: str) -> TaskCard:
             prompt=d.get("prompt", {}),
             generation=d.get("generation", {}),
             options=d.get("options", {}),
-            higher_is_better=bool(d.get("higher_is_better", True)),
             reference=_reference_from_dict(d.get("reference"), origin),
             category_difference=_difference_from_dict(d.get("category_difference"),
                                                       tuple(d.get("categories", ())), origin),
@@ -163,6 +162,12 @@ def _card_from_dict(d: dict, origin: str) -> TaskCard:
         raise CardError(f"{origin}: missing field {exc}") from exc
     if card.kind not in KINDS:
         raise CardError(f"{origin}: kind must be one of {KINDS}, not {card.kind!r}")
+    if "higher_is_better" in d:
+        raise CardError(f"{origin}: higher_is_better is the metric's, not the card's (evaluator.metrics.registry)")
+    known = known_metrics(card.kind, card)
+    if card.metric not in known:
+        raise CardError(f"{origin}: metric {card.metric!r} is not one {card.kind} tasks report; "
+                        f"known: {', '.join(known)}")
     if card.source.hub_repo and card.source.hub_revision and len(card.source.hub_revision) != 40:
         raise CardError(f"{origin}: hub_revision must be a 40-character commit sha")
     return card

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,17 +36,53 @@ SAMPLE_SCHEMA = pa.schema(
     ]
 )
 
-SCORE_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()), ("source", pa.string()), ("model", pa.string()), ("revision", pa.string()),
-        ("precision", pa.string()), ("suite", pa.string()), ("suite_version", pa.string()), ("task", pa.string()),
-        ("task_version", pa.string()), ("kind", pa.string()), ("language", pa.string()), ("category", pa.string()),
-        ("metric", pa.string()), ("value", pa.float64()), ("n_items", pa.int64()), ("ci_low", pa.float64()),
-        ("ci_high", pa.float64()), ("primary", pa.bool_()), ("higher_is_better", pa.bool_()),
-        ("engine_version", pa.string()), ("created_at", pa.timestamp("us", tz="UTC")), ("citation", pa.string()),
-        ("details", pa.string()),
-    ]
-)
+# Arrow types of the Python types a record field may have (a ``details`` dict is stored as JSON text).
+_ARROW_TYPES = {"str": pa.string(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(),
+                "datetime": pa.timestamp("us", tz="UTC"), "dict": pa.string()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Score:
+    """One row of scores.parquet: a figure of one model on one task, language, category and metric.
+
+    The field list is the only description of a score: ``SCORE_SCHEMA`` is derived from it, in this order.
+    A kind fills what its rows determine (language to details); the runner, an importer or the reported
+    figures fill where the figure comes from (run_id, source, model, task, ...)."""
+
+    run_id: str | None = None
+    source: str | None = None  # "evaluated", "imported" or "reported"
+    model: str | None = None
+    revision: str | None = None
+    precision: str | None = None
+    suite: str | None = None
+    suite_version: str | None = None
+    task: str | None = None
+    task_version: str | None = None
+    kind: str | None = None
+    language: str
+    category: str  # "*" is the whole language
+    metric: str
+    value: float | None
+    n_items: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    primary: bool = False  # the task's headline figure, the one ranked
+    higher_is_better: bool = True
+    engine_version: str | None = None
+    created_at: datetime | None = None
+    citation: str | None = None
+    details: dict = field(default_factory=dict)
+
+    def as_row(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def schema_of(record) -> pa.Schema:
+    """The Parquet schema of a record dataclass: one nullable column per field, in field order."""
+    return pa.schema([(f.name, _ARROW_TYPES[f.type.split("|")[0].strip()]) for f in fields(record)])
+
+
+SCORE_SCHEMA = schema_of(Score)
 
 
 def utc_now() -> datetime:
@@ -59,7 +95,9 @@ def _clean(value):
     return value
 
 
-def to_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+def to_table(rows: list, schema: pa.Schema) -> pa.Table:
+    """A table of ``schema`` from dict rows or records (a Score); a missing column is null."""
+    rows = [r.as_row() if is_dataclass(r) else r for r in rows]
     columns = {}
     for col in schema:
         vals = []
@@ -103,7 +141,7 @@ def write_atomic(path: Path, write) -> None:
         raise
 
 
-def write_table(path: Path, rows: list[dict], schema: pa.Schema) -> None:
+def write_table(path: Path, rows: list, schema: pa.Schema) -> None:
     table = to_table(rows, schema)
     write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
@@ -123,7 +161,10 @@ class RunInfoError(PolyglotError, ValueError):
 
 @dataclass(frozen=True)
 class RunInfo:
-    """The provenance of a run, as its run.json holds it (``raw`` keeps every field)."""
+    """The provenance of a run, as its run.json holds it (``raw`` keeps every field).
+
+    The one reader of run.json for everything that shows runs: fields a run may lack read as empty
+    (``{}``), and a run that names no source is an evaluated one."""
 
     run_id: str
     model: str | None = None
@@ -136,7 +177,13 @@ class RunInfo:
     started_at: str | None = None
     finished_at: str | None = None
     device: str | None = None
-    tasks: dict = field(default_factory=dict)
+    limit: int | None = None  # items per language and task, where the run was limited
+    source: str = "evaluated"  # "evaluated", or "imported" (explorer.importer)
+    tasks: dict = field(default_factory=dict)  # task -> what was run (version, kind, n_items, languages, ...)
+    skipped_tasks: dict = field(default_factory=dict)  # task -> why it was left out
+    numerics_guard: dict = field(default_factory=dict)  # the scoring path and its agreement check
+    endpoint: dict = field(default_factory=dict)  # a served model: where, and the requests and tokens spent
+    imported: dict = field(default_factory=dict)  # an imported run: harness, version, command, file
     raw: dict = field(default_factory=dict)
 
     @classmethod
@@ -156,11 +203,17 @@ class RunInfo:
             v = obj.get(key)
             return None if v is None else str(v)
 
+        def mapping(key):
+            v = obj.get(key)
+            return v if isinstance(v, dict) else {}
+
         return cls(run_id=text("run_id") or default_run_id, model=text("model"), revision=text("revision"),
                    precision=text("precision"), dtype=text("dtype"), suite=text("suite"),
                    suite_version=text("suite_version"), engine_version=text("engine_version"),
                    started_at=text("started_at"), finished_at=text("finished_at"), device=text("device"),
-                   tasks=tasks, raw=obj)
+                   limit=obj.get("limit") if isinstance(obj.get("limit"), int) else None, source=text("source") or "evaluated", tasks=tasks, skipped_tasks=mapping("skipped_tasks"),
+                   numerics_guard=mapping("numerics_guard"), endpoint=mapping("endpoint"),
+                   imported=mapping("imported"), raw=obj)
 
 
 def samples_path(run_dir: Path, task: str) -> Path:

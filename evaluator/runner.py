@@ -7,7 +7,7 @@ import math
 import platform
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +24,7 @@ from .errors import PolyglotError
 from .hub import HubError
 from .kinds import kind_module
 from .model import LoadedModel, load_model
-from .results import (SAMPLE_SCHEMA, SCORE_SCHEMA, read_json, run_json_path, samples_path, scores_path,
+from .results import (SAMPLE_SCHEMA, SCORE_SCHEMA, Score, read_json, run_json_path, samples_path, scores_path,
                       utc_now, write_json, write_table)
 
 
@@ -196,7 +196,7 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
     def endpoint_usage() -> None:
         if endpoint:
             info["endpoint"]["usage"] = engine.client.usage.as_dict()
-    all_scores: list[dict] = []
+    all_scores: list[Score] = []
     reused = 0  # items whose rows an earlier, interrupted run of this request had already written
     common = {"run_id": run_id, "model": model_name, "revision": lm.revision, "precision": lm.dtype_name,
               "suite": info["suite"], "suite_version": info["suite_version"]}
@@ -231,13 +231,10 @@ def run_evaluation(req: RunRequest, listener: Callable[[Progress], None] | None 
                     r.update(common, task=card.id, task_version=card.version, kind=card.kind, created_at=now)
                     r.setdefault("turn", 0)
                 write_table(path, rows, SAMPLE_SCHEMA)
-            scores = aggregate_task(card, rows)
             now = utc_now()
-            for s in scores:
-                s.setdefault("higher_is_better", card.higher_is_better)
-                s.update(common, source="evaluated", task=card.id, task_version=card.version, kind=card.kind,
-                         engine_version=ENGINE_VERSION, created_at=now, citation=card.source.citation)
-            all_scores.extend(scores)
+            all_scores += [replace(s, **common, source="evaluated", task=card.id, task_version=card.version,
+                                   kind=card.kind, engine_version=ENGINE_VERSION, created_at=now,
+                                   citation=card.source.citation) for s in aggregate_task(card, rows)]
             info["tasks"][card.id] = {
                 "version": card.version,
                 "kind": card.kind,

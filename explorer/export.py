@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 
 from evaluator.errors import PolyglotError
+from evaluator.results import RunInfo
 from evaluator.run_store import RUN_JSON, SCORES, RunStore, samples_name
 from evaluator.scope import ALL
 from evaluator.stats import Z95
@@ -32,14 +33,13 @@ class ExportError(PolyglotError, RuntimeError):
     pass
 
 
-def _open_run(store: RunStore, run_id: str) -> tuple[str, dict]:
+def _open_run(store: RunStore, run_id: str) -> tuple[str, RunInfo]:
     folder = store.published_folder(run_id)
     if folder is None:
         if not store.fs.exists(store.path(run_id, SCORES)):
             raise ExportError(f"no run {run_id} in {store.url}")
         folder = run_id
-    info = json.loads(store.fs.cat_file(store.path(folder, RUN_JSON)))
-    return folder, info
+    return folder, RunInfo.parse(store.fs.cat_file(store.path(folder, RUN_JSON)), default_run_id=run_id)
 
 
 def _read_table(store: RunStore, folder: str, name: str) -> list[dict]:
@@ -71,7 +71,7 @@ def _sanitize(model: str) -> str:
     return model.replace("/", "__").replace(":", "_")
 
 
-def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict]]) -> tuple[dict, dict[str, list]]:
+def lm_eval_results(info: RunInfo, scores: list[dict], samples: dict[str, list[dict]]) -> tuple[dict, dict[str, list]]:
     """(the results_*.json object, task name -> sample lines) of one run."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for s in scores:
@@ -114,7 +114,7 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
                          "metadata": {"polyglot": {"task": task, "language": lang, "category": cat,
                                                    "kind": rows[0]["kind"], "primary_metric": primary,
                                                    "percent_keys": percent, "n_items": counts,
-                                                   "run_id": info["run_id"]}}}
+                                                   "run_id": info.run_id}}}
     lines: dict[str, list] = {}
     for task, rows in samples.items():
         for r in rows:
@@ -125,24 +125,24 @@ def lm_eval_results(info: dict, scores: list[dict], samples: dict[str, list[dict
     for ls in lines.values():
         for doc_id, line in enumerate(ls):
             line["doc_id"] = line.pop("_doc_id", doc_id)
-    finished = info.get("finished_at") or info.get("started_at")
+    finished = info.finished_at or info.started_at
     try:
         date = datetime.fromisoformat(finished).timestamp()
     except (TypeError, ValueError):
         date = datetime.now(timezone.utc).timestamp()
-    model = info.get("model") or ""
+    model = info.model or ""
     obj = {
         "results": results, "groups": {}, "group_subtasks": {}, "configs": configs, "versions": versions,
         "n-shot": n_shot, "higher_is_better": hib, "n-samples": n_samples,
-        "config": {"model": "hf", "model_args": {"pretrained": model, "revision": info.get("revision") or "",
-                                                 "dtype": info.get("precision") or ""},
-                   "model_revision": info.get("revision") or "", "model_sha": info.get("revision") or "",
-                   "model_dtype": info.get("precision") or "", "device": info.get("device") or "",
-                   "limit": info.get("limit"), "batch_size": None},
+        "config": {"model": "hf", "model_args": {"pretrained": model, "revision": info.revision or "",
+                                                 "dtype": info.precision or ""},
+                   "model_revision": info.revision or "", "model_sha": info.revision or "",
+                   "model_dtype": info.precision or "", "device": info.device or "",
+                   "limit": info.limit, "batch_size": None},
         "git_hash": None, "date": date, "lm_eval_version": None,
         "model_source": "hf", "model_name": model, "model_name_sanitized": _sanitize(model),
-        "polyglot": {"run_id": info["run_id"], "source": info.get("source") or "evaluated",
-                     "engine_version": info.get("engine_version"), "suite": info.get("suite")},
+        "polyglot": {"run_id": info.run_id, "source": info.source,
+                     "engine_version": info.engine_version, "suite": info.suite},
     }
     return obj, lines
 
@@ -176,11 +176,11 @@ def export_lm_eval(store: RunStore, run_id: str, out_dir: Path) -> Path:
     folder, info = _open_run(store, run_id)
     scores = _read_table(store, folder, SCORES)
     samples = {}
-    for task in info.get("tasks") or {}:
+    for task in info.tasks:
         name = samples_name(task)
         if store.fs.exists(store.path(folder, name)):
             samples[task] = _read_table(store, folder, name)
-    obj, lines = lm_eval_results(info, [s for s in scores if s["run_id"] == info["run_id"]], samples)
+    obj, lines = lm_eval_results(info, [s for s in scores if s["run_id"] == info.run_id], samples)
     date_id = datetime.fromtimestamp(obj["date"], timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.%f")
     target = Path(out_dir) / obj["model_name_sanitized"]
     target.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from evaluator.errors import PolyglotError
-from evaluator.results import (SAMPLE_SCHEMA, SCORE_SCHEMA, run_json_path, samples_path, scores_path, write_json,
-                               write_table)
+from evaluator.results import (SAMPLE_SCHEMA, SCORE_SCHEMA, Score, run_json_path, samples_path, scores_path,
+                               write_json, write_table)
 from evaluator.run_store import AlreadyPublished, RunStore, StoreError
 from evaluator.stats import Z95
 
@@ -50,7 +50,7 @@ class ImportedRun:
     run_id: str
     source_file: str
     info: dict  # run.json
-    scores: list[dict] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)
     samples: dict[str, list[dict]] = field(default_factory=dict)  # project task -> sample rows
 
     @property
@@ -116,58 +116,56 @@ def created_at(info: dict) -> datetime:
 
 def score_row(run: dict, *, task: str, task_version: str, kind: str, language: str, category: str, metric: str,
               value: float, n_items, stderr: float | None, primary: bool, higher_is_better: bool,
-              details: dict) -> dict:
-    """A scores.parquet row of an imported run; a reported standard error becomes a normal 95% interval."""
+              details: dict) -> Score:
+    """A score of an imported run; a reported standard error becomes a normal 95% interval."""
     lo = hi = None
     if stderr is not None and math.isfinite(stderr):
         lo, hi = value - Z95 * stderr, value + Z95 * stderr
-    return {
-        "run_id": run["run_id"], "source": SOURCE, "model": run["model"], "revision": run["revision"],
-        "precision": run["precision"], "suite": run["suite"], "suite_version": run["suite_version"], "task": task,
-        "task_version": task_version, "kind": kind or "unknown", "language": language, "category": category,
-        "metric": metric, "value": value, "n_items": n_items, "ci_low": lo, "ci_high": hi, "primary": primary,
-        "higher_is_better": higher_is_better, "engine_version": run["engine_version"],
-        "created_at": created_at(run), "citation": run.get("citation", ""), "details": details,
-    }
+    return Score(run_id=run["run_id"], source=SOURCE, model=run["model"], revision=run["revision"],
+                 precision=run["precision"], suite=run["suite"], suite_version=run["suite_version"], task=task,
+                 task_version=task_version, kind=kind or "unknown", language=language, category=category,
+                 metric=metric, value=value, n_items=n_items, ci_low=lo, ci_high=hi, primary=primary,
+                 higher_is_better=higher_is_better, engine_version=run["engine_version"],
+                 created_at=created_at(run), citation=run.get("citation", ""), details=details)
 
 
-def add_direction_means(scores: list[dict], run: dict) -> list[dict]:
+def add_direction_means(scores: list[Score], run: dict) -> list[Score]:
     """Translation imported direction by direction: where both directions of a language are there, their
     mean is the headline score (as the project's own translation tasks score it)."""
-    by_key: dict[tuple, dict[str, dict]] = {}
+    by_key: dict[tuple, dict[str, Score]] = {}
     for s in scores:
-        d = s["details"]
+        d = s.details
         if d.get("direction") and d.get("headline"):
-            by_key.setdefault((s["task"], s["language"], s["category"], d["headline"]), {})[d["direction"]] = s
+            by_key.setdefault((s.task, s.language, s.category, d["headline"]), {})[d["direction"]] = s
     out = list(scores)
     for (task, lang, cat, metric), dirs in sorted(by_key.items()):
         if set(dirs) != {"into", "from"}:
             continue
         a, b = dirs["into"], dirs["from"]
         se = None
-        if a["ci_low"] is not None and b["ci_low"] is not None:
-            se = math.hypot((a["ci_high"] - a["ci_low"]) / (2 * Z95), (b["ci_high"] - b["ci_low"]) / (2 * Z95)) / 2
-        n = (a["n_items"] or 0) + (b["n_items"] or 0) or None
-        out.append(score_row(run, task=task, task_version=a["task_version"], kind=a["kind"], language=lang,
-                             category=cat, metric=metric, value=(a["value"] + b["value"]) / 2, n_items=n, stderr=se,
-                             primary=True, higher_is_better=a["higher_is_better"],
+        if a.ci_low is not None and b.ci_low is not None:
+            se = math.hypot((a.ci_high - a.ci_low) / (2 * Z95), (b.ci_high - b.ci_low) / (2 * Z95)) / 2
+        n = (a.n_items or 0) + (b.n_items or 0) or None
+        out.append(score_row(run, task=task, task_version=a.task_version, kind=a.kind, language=lang,
+                             category=cat, metric=metric, value=(a.value + b.value) / 2, n_items=n, stderr=se,
+                             primary=True, higher_is_better=a.higher_is_better,
                              details={"derived": "mean of both directions",
-                                      "harness_tasks": [a["details"].get("harness_task"),
-                                                        b["details"].get("harness_task")]}))
+                                      "harness_tasks": [a.details.get("harness_task"),
+                                                        b.details.get("harness_task")]}))
     return out
 
 
-def check_unique(scores: list[dict], path) -> None:
+def check_unique(scores: list[Score], path) -> None:
     seen = {}
     for s in scores:
-        key = (s["task"], s["language"], s["category"], s["metric"])
+        key = (s.task, s.language, s.category, s.metric)
         if key in seen:
-            raise ImportFormatError(path, "results", f"{seen[key]} and {s['details'].get('harness_task')} both give "
-                                    f"{s['metric']} of {s['task']} in {s['language']}")
-        seen[key] = s["details"].get("harness_task")
+            raise ImportFormatError(path, "results", f"{seen[key]} and {s.details.get('harness_task')} both give "
+                                    f"{s.metric} of {s.task} in {s.language}")
+        seen[key] = s.details.get("harness_task")
 
 
-def finish_scores(scores: list[dict], samples: dict[str, list[dict]], run: dict, path) -> list[dict]:
+def finish_scores(scores: list[Score], samples: dict[str, list[dict]], run: dict, path) -> list[Score]:
     """What every importer does once its rows are read: translation directions averaged, each score
     given once, at least one score, and each task's number of sample rows in run.json."""
     scores = add_direction_means(scores, run)

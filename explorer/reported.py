@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
 from evaluator.cards import DATA_DIR
 from evaluator.languages import normalise_language
+from evaluator.results import Score
 from evaluator.scope import ALL
 
 REPORTED_DIR = DATA_DIR / "reported"
@@ -49,18 +51,16 @@ KINDS = {"xcopa": "multiple_choice", "xnli": "multiple_choice", "xstory_cloze": 
 
 
 def _row(model, task, version, language, metric, value, citation, *, primary=True, n_items=None,
-         higher_is_better=True, category=ALL, details=None) -> dict:
-    return {
-        "run_id": f"reported:{task}", "source": "reported", "model": model, "revision": "", "precision": "",
-        "suite": "reported", "suite_version": "", "task": task, "task_version": version, "kind": KINDS[task],
-        "language": language, "category": category, "metric": metric, "value": value, "n_items": n_items,
-        "ci_low": None, "ci_high": None, "primary": primary, "higher_is_better": higher_is_better,
-        "engine_version": "", "created_at": None, "citation": citation, "details": details or {},
-    }
+         higher_is_better=True, category=ALL, details=None, ci=(None, None)) -> Score:
+    return Score(run_id=f"reported:{task}", source="reported", model=model, revision="", precision="",
+                 suite="reported", suite_version="", task=task, task_version=version, kind=KINDS[task],
+                 language=language, category=category, metric=metric, value=value, n_items=n_items, ci_low=ci[0],
+                 ci_high=ci[1], primary=primary, higher_is_better=higher_is_better, engine_version="",
+                 created_at=None, citation=citation, details=details or {})
 
 
-def reported_scores(folder: Path = REPORTED_DIR) -> list[dict]:
-    rows: list[dict] = []
+def reported_scores(folder: Path = REPORTED_DIR) -> list[Score]:
+    rows: list[Score] = []
     for name, task in LMEVAL_FILES.items():
         citation, records = read_cited_csv(folder / name)
         for r in records:
@@ -87,9 +87,8 @@ def reported_scores(folder: Path = REPORTED_DIR) -> list[dict]:
     for r in records:
         em, se2 = _num(r["avg_em"]), _num(r["avg_em_2se"])
         details = {"rank": r["rank"], "avg_em_2se": se2}
-        row = _row(r["model"], "multiloko_test", "blind test", ALL, "em", em / 100, citation, details=details)
-        row["ci_low"], row["ci_high"] = (em - se2) / 100, (em + se2) / 100
-        rows.append(row)
+        rows.append(_row(r["model"], "multiloko_test", "blind test", ALL, "em", em / 100, citation,
+                         details=details, ci=((em - se2) / 100, (em + se2) / 100)))
         for metric in ("gap", "mte", "min_em", "max_em"):
             if _num(r[metric]) is not None:
                 rows.append(_row(r["model"], "multiloko_test", "blind test", ALL, metric,
@@ -105,13 +104,13 @@ def reported_scores(folder: Path = REPORTED_DIR) -> list[dict]:
     return [_same_metric_as_card(r) for r in rows]
 
 
-def _same_metric_as_card(row: dict) -> dict:
+def _same_metric_as_card(row: Score) -> Score:
     """A reported figure ranks beside evaluated ones only when it is the task card's headline metric."""
     from evaluator.cards import all_cards
 
-    card = all_cards().get(row["task"])
-    if card is not None and row["primary"] and row["metric"] != card.metric:
-        row = {**row, "primary": False}
+    card = all_cards().get(row.task)
+    if card is not None and row.primary and row.metric != card.metric:
+        row = replace(row, primary=False)
     return row
 
 

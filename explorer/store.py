@@ -414,11 +414,10 @@ class ResultStore:
         runs = self._wquery("SELECT run_id, model, revision, precision, finished_at, info FROM runs")
         rows = []
         for r in runs.itertuples():
-            info = json.loads(r.info)
+            info = RunInfo.parse(r.info, default_run_id=r.run_id)
             # An imported run never replaces an evaluated one of the same model (nor the other way round).
-            source = info.get("source") or "evaluated"
-            for task in (info.get("tasks") or {}):
-                rows.append((r.run_id, r.model, r.revision, r.precision, source, r.finished_at or "", task))
+            for task in info.tasks:
+                rows.append((r.run_id, r.model, r.revision, r.precision, info.source, r.finished_at or "", task))
         if not rows:
             return set()
         df = pd.DataFrame(rows, columns=["run_id", "model", "revision", "precision", "source", "finished_at", "task"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evaluator.languages import language_table
-from evaluator.results import SAMPLE_SCHEMA, SCORE_SCHEMA, run_json_path, samples_path, scores_path
+from evaluator.results import SAMPLE_SCHEMA, SCORE_SCHEMA, Score, run_json_path, samples_path, scores_path
 from evaluator.scope import ALL
 
 KINDS = ["multiple_choice", "short_answer", "translation", "instruction", "alignment"]
@@ -68,28 +69,21 @@ def generate(out: Path, models: int = 1000, languages: int = 200, tasks: int = 3
         value = (k / items_per_language).ravel()
         lo, hi = _wilson(value, items_per_language)
         n = len(value)
-        common = {
-            "run_id": np.full(n, run_id, dtype=object), "source": np.full(n, "evaluated", dtype=object),
-            "model": np.full(n, name, dtype=object), "revision": np.full(n, f"{m:040x}", dtype=object),
-            "precision": np.full(n, "bfloat16", dtype=object), "suite": np.full(n, "synthetic", dtype=object),
-            "suite_version": np.full(n, "1", dtype=object), "task": task_col, "task_version": np.full(n, "1", dtype=object),
-            "kind": kind_col, "language": lang_col, "category": np.full(n, ALL, dtype=object),
-            "metric": np.full(n, "acc", dtype=object), "value": value, "n_items": np.full(n, items_per_language),
-            "ci_low": lo, "ci_high": hi, "primary": np.ones(n, dtype=bool), "higher_is_better": np.ones(n, dtype=bool),
-            "engine_version": np.full(n, "synthetic", dtype=object), "created_at": np.full(n, created),
-            "citation": np.full(n, "", dtype=object), "details": np.full(n, "{}", dtype=object),
-        }
-        parts = [pa.table(common, schema=SCORE_SCHEMA)]
+        # One model's figures: what all its rows share is a Score; what varies per row, columns.
+        model_score = Score(run_id=run_id, source="evaluated", model=name, revision=f"{m:040x}", precision="bfloat16",
+                            suite="synthetic", suite_version="1", task_version="1", category=ALL, metric="acc",
+                            language="", value=None, primary=True, higher_is_better=True, engine_version="synthetic",
+                            created_at=created, citation="")
+        parts = [_score_table(model_score, task=task_col, kind=kind_col, language=lang_col, value=value,
+                              n_items=np.full(n, items_per_language), ci_low=lo, ci_high=hi)]
         for t in range(min(category_tasks, tasks)):
             for c, cat in enumerate(CATEGORIES):
                 pc = np.clip(p[t] + rng.normal(-0.05 * c, 0.05, n_lang), 0, 1)
                 vc = rng.binomial(25, pc) / 25
                 clo, chi = _wilson(vc, 25)
-                d = {key: (v[:n_lang] if isinstance(v, np.ndarray) and len(v) == n else v) for key, v in common.items()}
-                d.update(task=np.full(n_lang, task_ids[t], dtype=object), kind=np.full(n_lang, kinds[t], dtype=object),
-                         language=np.array(codes, dtype=object), category=np.full(n_lang, cat, dtype=object),
-                         value=vc, n_items=np.full(n_lang, 25), ci_low=clo, ci_high=chi)
-                parts.append(pa.table(d, schema=SCORE_SCHEMA))
+                parts.append(_score_table(replace(model_score, task=task_ids[t], kind=kinds[t], category=cat),
+                                          language=np.array(codes, dtype=object), value=vc,
+                                          n_items=np.full(n_lang, 25), ci_low=clo, ci_high=chi))
         run_dir = results / run_id
         run_dir.mkdir(exist_ok=True)
         info = {"run_id": run_id, "model": name, "revision": f"{m:040x}", "precision": "bfloat16", "dtype": "bfloat16",
@@ -103,6 +97,22 @@ def generate(out: Path, models: int = 1000, languages: int = 200, tasks: int = 3
         pq.write_table(pa.concat_tables(parts), scores_path(run_dir), compression="zstd")
     return {"models": models, "languages": n_lang, "tasks": tasks, "sample_models": sample_models,
             "seconds": round(time.monotonic() - start, 1), "folder": str(out)}
+
+
+def _score_table(shared: Score, **columns: np.ndarray) -> pa.Table:
+    """Rows of scores.parquet: ``columns`` per row, every other field as in ``shared`` (the schema is Score's)."""
+    n = len(next(iter(columns.values())))
+    unknown = set(columns) - {f.name for f in fields(Score)}
+    if unknown:
+        raise ValueError(f"not fields of a score: {', '.join(sorted(unknown))}")
+    data = {}
+    for f in fields(Score):
+        if f.name in columns:
+            data[f.name] = columns[f.name]
+        else:
+            v = getattr(shared, f.name)
+            data[f.name] = np.full(n, json.dumps(v) if f.name == "details" else v, dtype=object)
+    return pa.table(data, schema=SCORE_SCHEMA)
 
 
 def _write_samples(run_dir, name, run_id, task_ids, kinds, codes, p, n_items, rng, created) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from evaluator.errors import PolyglotError
 from evaluator.scope import ALL
+from evaluator.results import RunInfo
 from evaluator.stats import Z95
 
 from .filters import FILTERS, SIZE_BUCKETS, SIZE_SQL, SOURCES, TIERS, Filters
@@ -547,17 +548,16 @@ def model_provenance(store, model: str) -> pd.DataFrame:
     runs = store.query("SELECT * FROM runs WHERE model = ? ORDER BY finished_at DESC", [model])
     rows = []
     for r in runs.itertuples():
-        info = json.loads(r.info)
-        guard = info.get("numerics_guard") or {}
-        endpoint = info.get("endpoint") or {}
+        info = RunInfo.parse(r.info, default_run_id=r.run_id)
+        guard, endpoint = info.numerics_guard, info.endpoint
         usage = endpoint.get("usage") or {}
         served = {"served_by": f"{endpoint.get('served_model')} at {endpoint.get('base_url')}" if endpoint else "",
                   "requests": usage.get("requests"),
                   "tokens": (usage.get("prompt_tokens") or 0) + (usage.get("completion_tokens") or 0) if usage else None}
-        imported = info.get("imported") or {}
-        for task, t in (info.get("tasks") or {}).items():
+        imported = info.imported
+        for task, t in info.tasks.items():
             rows.append({
-                **served, "run_id": r.run_id, "source": info.get("source") or "evaluated", "revision": r.revision,
+                **served, "run_id": r.run_id, "source": info.source, "revision": r.revision,
                 "precision": r.precision, "dtype": r.dtype,
                 "scoring_path": guard.get("path", ""),
                 "path_agreement": guard.get("argmax_agreement"), "near_ties": guard.get("near_ties"),
@@ -570,7 +570,7 @@ def model_provenance(store, model: str) -> pd.DataFrame:
                 "skipped": "",
                 **(_imported_provenance(imported, t) if imported else {}),
             })
-        for task, why in (info.get("skipped_tasks") or {}).items():
+        for task, why in info.skipped_tasks.items():
             rows.append({**served, "run_id": r.run_id, "revision": r.revision, "precision": r.precision, "task": task,
                          "suite": f"{r.suite} v{r.suite_version}" if r.suite else "", "finished_at": r.finished_at,
                          "skipped": str(why)})
@@ -663,7 +663,7 @@ def task_run_counts(store, f: Filters) -> pd.DataFrame:
     for r in runs.itertuples():
         if f.models and r.model not in f.models:
             continue
-        for task, t in (json.loads(r.info).get("tasks") or {}).items():
+        for task, t in RunInfo.parse(r.info, default_run_id=r.run_id).tasks.items():
             if f.tasks and task not in f.tasks:
                 continue
             rows.append({"model": r.model, "run_id": r.run_id, "task": task, "n_items": t.get("n_items"),
@@ -792,7 +792,7 @@ def _run_tasks(store, run_id: str) -> set[str]:
     runs = store.query("SELECT info FROM runs WHERE run_id = ?", [run_id])
     if runs.empty:
         return set()
-    return set((json.loads(runs["info"].iloc[0]).get("tasks") or {}).keys())
+    return set(RunInfo.parse(runs["info"].iloc[0], default_run_id=run_id).tasks)
 
 
 def model_samples(store, model: str) -> pd.DataFrame:

@@ -23,11 +23,13 @@ import pytest
 
 from evaluator.aggregate import aggregate_task
 from evaluator.cache import ResponseCache
-from evaluator.cards import DATA_DIR, all_cards
+from evaluator.cards import DATA_DIR, CardError, _card_from_dict, all_cards
 from evaluator.datasets import load_items
 from evaluator.engine import Engine
-from evaluator.kinds import kind_module, known_metrics
+from evaluator.kinds import KINDS, Kind, kind_module
 from evaluator.languages import language_table
+from evaluator.loaders import all_loaders
+from evaluator.metrics.registry import METRICS, known_metrics
 
 CARD_FILES = sorted((DATA_DIR / "tasks").glob("*.json"))
 
@@ -212,13 +214,13 @@ def test_card_contract(card_file, tmp_path, tiny_lm):
         assert not left, f"{card.id}: unfilled placeholders {left} in {r['prompt']!r}"
 
     scores = aggregate_task(quick, rows)
-    primary = {s["metric"] for s in scores if s.get("primary")}
+    primary = {s.metric for s in scores if s.primary}
     assert card.metric in primary, f"{card.id}: primary scores are {primary}, not {card.metric!r}"
 
     diff = card.category_difference
     if diff is not None:
         assert diff.name.isidentifier()  # a column name (its categories are checked as the card loads)
-        scored = {s["category"] for s in scores if s.get("primary") and s["metric"] == card.metric}
+        scored = {s.category for s in scores if s.primary and s.metric == card.metric}
         assert {diff.category, diff.minus} <= scored, f"{card.id}: {diff.name} needs scores of both categories"
         assert bool(diff.reported_task) == bool(diff.reported_metric), f"{card.id}: reported task without metric"
 
@@ -232,3 +234,33 @@ def test_a_category_difference_must_name_the_cards_own_categories():
                 {**card["category_difference"], "name": "not a column"}):
         with pytest.raises(CardError):
             _card_from_dict({**card, "category_difference": bad}, "multiloko")
+
+
+def _card_dict(**changes) -> dict:
+    card = json.loads((DATA_DIR / "tasks" / "polyglot_mc.json").read_text(encoding="utf-8"))
+    return {**card, **changes}
+
+
+def test_a_metric_its_kind_does_not_register_is_a_card_error():
+    with pytest.raises(CardError, match=r"metric 'accuracy' is not one multiple_choice tasks report; known: acc, "):
+        _card_from_dict(_card_dict(metric="accuracy"), "x.json")
+    with pytest.raises(CardError, match="higher_is_better is the metric's"):
+        _card_from_dict(_card_dict(higher_is_better=False), "x.json")
+    assert _card_from_dict(_card_dict(metric="acc_norm_byte"), "x.json").metric == "acc_norm_byte"
+
+
+def test_every_kind_module_follows_the_kind_contract_and_registers_a_headline_metric():
+    # The kinds are the package's public modules: a helper module must be private (``_common``).
+    assert set(KINDS) >= {c.kind for c in all_cards().values()}
+    for kind in KINDS:
+        assert isinstance(kind_module(kind), Kind), kind
+        assert known_metrics(kind), f"{kind} registers no headline metric"
+    assert {m.kind for m in METRICS} == set(KINDS)
+    for m in METRICS:
+        assert callable(m.item_function()), m.name
+
+
+def test_every_card_loader_is_declared_once_by_a_loader_module():
+    loaders = all_loaders()
+    assert {c.source.loader for c in all_cards().values()} <= set(loaders)
+    assert set(WRITERS) <= set(loaders)

@@ -173,7 +173,7 @@ def _row(lang, turn, strict_list, loose_list, unsupported=()):
 def test_card_headline_is_primary_and_all_four_metrics_are_stored():
     rows = [_row("fra_Latn", 1, [True, False], [True, True]), _row("fra_Latn", 1, [True], [True])]
     scores = instruction.aggregate(get_card("m_ifeval"), rows)
-    whole = {s["metric"]: s for s in scores if s["category"] == "*"}
+    whole = {s.metric: s.as_row() for s in scores if s.category == "*"}
     assert {"prompt_strict", "prompt_loose", "inst_strict", "inst_loose", "ifeval_mean4"} <= set(whole)
     assert whole["inst_strict"]["primary"] and whole["inst_strict"]["value"] == pytest.approx(2 / 3)
     assert not whole["prompt_strict"]["primary"] and whole["prompt_strict"]["value"] == 0.5
@@ -185,10 +185,10 @@ def test_multi_turn_score_is_the_mean_of_its_turns_and_unchecked_instructions_ar
     rows = [_row("hin_Deva", 1, [True], [True]), _row("hin_Deva", 1, [True], [True]),
             _row("hin_Deva", 2, [False], [False], [{"id": "x", "reason": "not implemented"}])]
     scores = instruction.aggregate(get_card("multi_if"), rows)
-    whole = {s["metric"]: s for s in scores if s["category"] == "*"}
+    whole = {s.metric: s.as_row() for s in scores if s.category == "*"}
     assert whole["ifeval_mean4"]["primary"] and whole["ifeval_mean4"]["value"] == 0.5  # (1 + 0) / 2, not 2/3
     assert whole["unchecked_instructions"]["value"] == 1 and not whole["unchecked_instructions"]["primary"]
-    turn2 = {s["metric"]: s for s in scores if s["category"] == "turn_2"}
+    turn2 = {s.metric: s.as_row() for s in scores if s.category == "turn_2"}
     assert turn2["ifeval_mean4"]["value"] == 0.0
 
 
@@ -206,10 +206,10 @@ def test_cards_name_their_checker_and_decoding():
 def test_reported_m_ifeval_figures_are_instruction_level_strict():
     from explorer.reported import reported_scores
 
-    rows = [r for r in reported_scores() if r["task"] == "m_ifeval"]
-    assert rows and all(r["metric"] == "inst_strict" and r["primary"] for r in rows)
-    assert all(r["metric"] == get_card(r["task"]).metric for r in reported_scores() if r["primary"] and
-               r["task"] in ("m_ifeval", "xcopa"))
+    rows = [r for r in reported_scores() if r.task == "m_ifeval"]
+    assert rows and all(r.metric == "inst_strict" and r.primary for r in rows)
+    assert all(r.metric == get_card(r.task).metric for r in reported_scores() if r.primary and
+               r.task in ("m_ifeval", "xcopa"))
 
 
 # ---- score-instructions ------------------------------------------------------------------------

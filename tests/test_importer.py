@@ -32,7 +32,7 @@ def _store(tmp_path) -> RunStore:
 
 
 def _scores(run) -> dict:
-    return {(s["task"], s["language"], s["category"], s["metric"]): s for s in run.scores}
+    return {(s.task, s.language, s.category, s.metric): s.as_row() for s in run.scores}
 
 
 def _copy(tmp_path) -> Path:

@@ -225,7 +225,7 @@ def test_runs_end_to_end_and_stores_every_metric(tiny_lm, fixture_folder):
     assert all(len(r["details"]["fewshot"]) == 8 and "exemplars" not in r["details"] for r in rows)
     assert rows[0]["prompt"].count("Step-by-Step Answer:") == 9
     scores = aggregate_task(card, rows)
-    assert {(s["metric"], s["primary"]) for s in scores if s["category"] == "*"} == {
+    assert {(s.metric, s.primary) for s in scores if s.category == "*"} == {
         ("exact_match_flexible_extract", True), ("exact_match_strict_match", False), ("exact_match_number", False)}
 
 

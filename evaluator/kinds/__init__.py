@@ -1,33 +1,36 @@
 """How each kind of task turns items into model requests and model responses into sample rows.
 
-One module per kind; each exposes ``METRICS`` (the headline metrics a card of that kind may name),
-``units(items)`` (how many progress units the items are) and
-``run(card, items, engine) -> list[dict]`` (one row per item, or per item and turn).
+One module per kind, named as the kind (a card's ``kind``); the kinds are the modules of this package
+(``_common`` holds what they share). Each module follows ``Kind``. Listing the kinds imports none of
+them, so that reading cards, as the web app does, loads no model code.
 """
 
 from __future__ import annotations
 
-from . import alignment, instruction, knowledge_qa, multiple_choice, short_answer, translation
+import importlib
+import pkgutil
+from typing import Protocol, runtime_checkable
 
-KIND_MODULES = {
-    "multiple_choice": multiple_choice,
-    "short_answer": short_answer,
-    "translation": translation,
-    "instruction": instruction,
-    "knowledge_qa": knowledge_qa,
-    "alignment": alignment,
-}
+from ..results import Score
+
+KINDS: tuple[str, ...] = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 
 
-def kind_module(kind: str):
-    if kind not in KIND_MODULES:
+@runtime_checkable
+class Kind(Protocol):
+    """What a kind module provides; its metrics are registered in ``evaluator.metrics.registry``."""
+
+    def units(self, items) -> int:
+        """How many progress units the items are (items, or turns)."""
+
+    def run(self, card, items, engine) -> list[dict]:
+        """One sample row per item, or per item and turn."""
+
+    def aggregate(self, card, rows: list[dict]) -> list[Score]:
+        """The task's scores from its sample rows; the card's metric is the primary one."""
+
+
+def kind_module(kind: str) -> Kind:
+    if kind not in KINDS:
         raise KeyError(f"no runner for task kind {kind!r}")
-    return KIND_MODULES[kind]
-
-
-def known_metrics(kind: str, card=None) -> tuple[str, ...]:
-    """The headline metrics a card of ``kind`` may name; with ``card``, also those its own options define
-    (the filters of an lm-eval-style short-answer card, ``exact_match_<filter>``)."""
-    module = kind_module(kind)
-    defined = getattr(module, "defined_metrics", None)
-    return tuple(module.METRICS) + (tuple(defined(card)) if card is not None and defined else ())
+    return importlib.import_module(f"{__name__}.{kind}")

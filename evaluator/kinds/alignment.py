@@ -6,14 +6,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..aggregate import score_row
 from ..encoding import encode_context
 from ..metrics.alignment import layer_hits, pooled
+from ..metrics.registry import metric_of
+from ..pooling import score_row
 from ..scope import ALL
-from .common import base_row
-
-# Headline metrics a card may name.
-METRICS = ("alignment_mean",)
+from ..results import Score
+from ._common import base_row
 
 PIVOT = "eng_Latn"
 
@@ -53,7 +52,7 @@ def run(card, items, engine) -> list[dict]:
     return rows
 
 
-def aggregate(card, rows: list[dict]) -> list[dict]:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """Per language: alignment averaged over layers (primary) and at the best layer."""
     out = []
     by_lang = defaultdict(list)
@@ -64,7 +63,8 @@ def aggregate(card, rows: list[dict]) -> list[dict]:
         per_layer = hits.mean(axis=0)
         summary = pooled(per_layer)
         details = {"per_layer": [round(float(x), 4) for x in per_layer], "best_layer": summary["argmax_layer"]}
-        out.append(score_row(lang, ALL, "alignment_mean", [r["score"] for r in rs], True, details))
-        best = hits[:, summary["argmax_layer"]]
-        out.append(score_row(lang, ALL, "alignment_max", best.tolist(), False, details))
+        mean, best = metric_of(card, "alignment_mean"), metric_of(card, "alignment_max")
+        out.append(score_row(lang, ALL, mean, [r["score"] for r in rs], card.metric == mean.name, details))
+        out.append(score_row(lang, ALL, best, hits[:, summary["argmax_layer"]].tolist(), card.metric == best.name,
+                             details))
     return out

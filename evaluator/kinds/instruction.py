@@ -17,11 +17,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..aggregate import score_row
 from ..generation import GenRequest
 from ..metrics import ifeval, ifeval_polyglot
+from ..metrics.registry import HEADLINE_BOOTSTRAP, metric_of
+from ..pooling import score_row
 from ..scope import ALL
-from .common import base_row, chat_prompt, encode_prompt
+from ..results import Score
+from ._common import base_row, chat_prompt, encode_prompt
 
 THINK_END = "</think>"
 
@@ -118,6 +120,7 @@ def four_metrics(rows: list[dict]) -> dict[str, float]:
             "inst_loose": float(il), "ifeval_mean4": float(np.nanmean([ps, pl, is_, il]))}
 
 
+# The figures IFEval pools from the checked turns (``four_metrics``), in the order they are stored.
 METRICS = ("prompt_strict", "prompt_loose", "inst_strict", "inst_loose", "ifeval_mean4")
 
 
@@ -141,24 +144,25 @@ def _bootstrap(rows: list[dict], metric: str, iterations: int = 1000, seed: int 
     return float(lo), float(hi)
 
 
-def _metric_rows(lang: str, cat: str, rows: list[dict], headline: str, value: dict | None = None) -> list[dict]:
+def _metric_rows(card, lang: str, cat: str, rows: list[dict], headline: str, value: dict | None = None) -> list[Score]:
     m = value or four_metrics(rows)
     out = []
     for name in METRICS:
-        primary = name == headline
-        lo, hi = _bootstrap(rows, name) if primary and value is None else (None, None)
-        out.append({"language": lang, "category": cat, "metric": name, "value": m[name], "n_items": len(rows),
-                    "ci_low": lo, "ci_high": hi, "primary": primary, "details": {}})
+        metric, primary = metric_of(card, name), name == headline
+        with_interval = metric.interval == HEADLINE_BOOTSTRAP and primary and value is None
+        lo, hi = _bootstrap(rows, name) if with_interval else (None, None)
+        out.append(Score(language=lang, category=cat, metric=name, value=m[name], n_items=len(rows), ci_low=lo,
+                         ci_high=hi, primary=primary, higher_is_better=metric.higher_is_better))
     return out
 
 
-def aggregate(card, rows: list[dict]) -> list[dict]:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """The four IFEval metrics and their mean per language, category and turn; the card's metric is primary.
 
     Multi-turn data (Multi-IF) reports per turn: each metric of the whole language is the mean of its
     per-turn values, as the paper averages its turn scores.
     """
-    headline = card.metric if card.metric in METRICS else "ifeval_mean4"
+    headline = card.metric  # one of METRICS: the card was checked against the metric registry
     out = []
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
@@ -172,21 +176,21 @@ def aggregate(card, rows: list[dict]) -> list[dict]:
         if len(turns) > 1:
             per_turn = [four_metrics(groups[(lang, f"turn_{t}")]) for t in turns]
             mean = {name: float(np.mean([m[name] for m in per_turn])) for name in METRICS}
-            out += _metric_rows(lang, ALL, lang_rows, headline, mean)
+            out += _metric_rows(card, lang, ALL, lang_rows, headline, mean)
         else:
-            out += _metric_rows(lang, ALL, lang_rows, headline)
+            out += _metric_rows(card, lang, ALL, lang_rows, headline)
         unchecked = sum(len(r["details"].get("unsupported") or []) for r in lang_rows)
-        out.append({"language": lang, "category": ALL, "metric": "unchecked_instructions", "value": float(unchecked),
-                    "n_items": len(lang_rows), "ci_low": None, "ci_high": None, "primary": False,
-                    "higher_is_better": False, "details": {}})
+        out.append(Score(language=lang, category=ALL, metric="unchecked_instructions", value=float(unchecked),
+                         n_items=len(lang_rows), higher_is_better=metric_of(card, "unchecked_instructions").higher_is_better))
     for (lang, cat), rs in sorted(groups.items()):
-        out += _metric_rows(lang, cat, rs, headline)
-    # Instruction-level accuracy per instruction group (keywords, length_constraints, ...).
+        out += _metric_rows(card, lang, cat, rs, headline)
+    # Instruction-level accuracy per instruction group (keywords, length_constraints, ...): a plain mean
+    # of the group's instructions, with the mean's interval.
     by_group: dict[tuple[str, str], list[bool]] = defaultdict(list)
     for r in rows:
         for x in r["details"]["instructions"]:
             group = x["id"].split(":")[-2] if x["id"].count(":") >= 1 else x["id"]
             by_group[(r["language"], group)].append(x["loose"])
     for (lang, group), vals in sorted(by_group.items()):
-        out.append(score_row(lang, f"instruction:{group}", "inst_loose", [float(v) for v in vals], False))
+        out.append(score_row(lang, f"instruction:{group}", metric_of(card, "inst_loose"), [float(v) for v in vals], False))
     return out

@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from ..aggregate import mean_scores
 from ..cards import DATA_DIR
 from ..generation import GenRequest
 from ..metrics import multiloko
-from .common import as_messages, base_row, encode_prompt
-
-# Headline metrics a card may name (F1 is always stored next to it).
-METRICS = ("exact_match",)
+from ..pooling import mean_scores
+from ..results import Score
+from ._common import as_messages, base_row, encode_prompt
 
 PROMPTS_FILE = DATA_DIR / "multiloko_prompts.json"
 
@@ -90,6 +88,6 @@ def run(card, items, engine) -> list[dict]:
     return rows
 
 
-def aggregate(card, rows: list[dict]) -> list[dict]:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """Mean EM (primary) and F1 per language and per category (local / english_translation)."""
-    return mean_scores(rows, card.metric, {"f1": "f1"})
+    return mean_scores(card, rows, (card.metric, "f1"))

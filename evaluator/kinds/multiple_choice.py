@@ -5,11 +5,10 @@ from __future__ import annotations
 from ..encoding import move_trailing_space, split_choices, truncate_left
 from ..loglikelihood import ChoiceGroup
 from ..metrics.multiple_choice import NORMALISATIONS, choice_lengths, score_choices
+from ..pooling import mean_scores
 from ..prompts import labels_for, render, template_for
-from .common import base_row
-
-# Headline metrics a card may name: accuracy and its length-normalised variants.
-METRICS = NORMALISATIONS
+from ..results import Score
+from ._common import base_row
 
 
 def units(items) -> int:
@@ -18,7 +17,7 @@ def units(items) -> int:
 
 def run(card, items, engine) -> list[dict]:
     lm = engine.lm
-    metric = card.metric if card.metric.startswith("acc") else "acc"
+    metric = card.metric  # one of NORMALISATIONS: the card was checked against the metric registry
     groups, prompts, conts, truncated, separate = [], [], [], [], []
     for it in items:
         values = {**labels_for(it.language), **it.fields}
@@ -71,3 +70,8 @@ def run(card, items, engine) -> list[dict]:
             }
         )
     return rows
+
+
+def aggregate(card, rows: list[dict]) -> list[Score]:
+    """The card's accuracy is primary; every other normalisation is stored beside it."""
+    return mean_scores(card, rows, (card.metric, *[m for m in NORMALISATIONS if m != card.metric]))

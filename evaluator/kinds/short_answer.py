@@ -16,17 +16,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..aggregate import mean_scores
 from ..fewshot import LM_EVAL_FEWSHOT_SEED, fewshot_indices
 from ..generation import GenRequest
 from ..metrics.exact_match import exact_match, extract_number, number_match
 from ..metrics.lm_eval_match import exact_match as lm_eval_exact_match
 from ..metrics.lm_eval_match import exact_match_options, pipeline_from_spec
+from ..metrics.registry import filter_metric
+from ..pooling import mean_scores
 from ..prompts import labels_for, render, template_for
-from .common import as_messages, base_row, encode_prompt
-
-# Headline metrics a card may name: text exact match, or numeric match for number answers.
-METRICS = ("exact_match", "exact_match_number")
+from ..results import Score
+from ._common import as_messages, base_row, encode_prompt
 
 LENIENT_NUMBER = "exact_match_number"
 
@@ -47,20 +46,10 @@ def clean_answer(text: str) -> str:
     return ""
 
 
-def filter_metric(name: str) -> str:
-    """The stored name of exact_match after the filter ``name`` ("flexible-extract" -> exact_match_flexible_extract)."""
-    return "exact_match_" + name.replace("-", "_")
-
-
 def filter_specs(card, language: str) -> list[dict]:
     """The card's filter_list, with the per-language pipelines of ``options.filter_by_language`` swapped in."""
     overrides = card.options.get("filter_by_language", {}).get(language, {})
     return [{**spec, "filter": overrides.get(spec["name"], spec["filter"])} for spec in card.options["filter_list"]]
-
-
-def defined_metrics(card) -> tuple[str, ...]:
-    """The metrics a card's lm-eval filters define (none without ``filter_list``)."""
-    return tuple(filter_metric(spec["name"]) for spec in card.options.get("filter_list", []))
 
 
 def metrics(card) -> tuple[str, ...]:
@@ -184,7 +173,6 @@ def run(card, items, engine) -> list[dict]:
     return rows
 
 
-def aggregate(card, rows: list[dict]) -> list[dict]:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """The card's metric is primary; a card scored by filters also gets the other filters' scores."""
-    extras = {name: name for name in metrics(card)[1:]}
-    return mean_scores(rows, card.metric, extras)
+    return mean_scores(card, rows, metrics(card))

@@ -16,11 +16,11 @@ from ..generation import GenRequest
 from ..languages import language_name
 from ..metrics.chrf import corpus_chrf, score_from_statistics, segment_statistics, sentence_chrf, signature
 from ..metrics.language_id import is_untranslated
+from ..metrics.registry import metric_of
+from ..pooling import score_row
 from ..prompts import labels_for, render, template_for
-from .common import as_messages, base_row, encode_prompt
-
-# Headline metrics a card may name (corpus chrF++ over both directions with English).
-METRICS = ("chrf_pp",)
+from ..results import Score
+from ._common import as_messages, base_row, encode_prompt
 
 
 def units(items) -> int:
@@ -59,7 +59,7 @@ def _direction(row) -> str:
     return "into" if row["details"]["source_lang"] == "eng_Latn" else "from"
 
 
-def aggregate(card, rows: list[dict]) -> list[dict]:
+def aggregate(card, rows: list[dict]) -> list[Score]:
     """Corpus chrF++ per language (mean of both directions) and per category, with intervals."""
     sig = signature()
     out = []
@@ -75,13 +75,13 @@ def aggregate(card, rows: list[dict]) -> list[dict]:
         for d, drows in sorted(by_dir.items()):
             res = corpus_chrf([r["prediction"] for r in drows], [r["gold"] for r in drows])
             name = "chrf_pp_eng_to_x" if d == "into" else "chrf_pp_x_to_eng"
-            out.append(_score(lang, cat, name, res.score / 100, len(drows), res.ci_low / 100, res.ci_high / 100,
-                              False, sig))
+            out.append(_score(card, lang, cat, name, res.score / 100, len(drows), res.ci_low / 100,
+                              res.ci_high / 100, sig))
         mean, lo, hi = _mean_of_directions(by_dir)
-        out.append(_score(lang, cat, "chrf_pp", mean, len(rs), lo, hi, True, sig))
-        untranslated = [float(r["details"]["untranslated"]) for r in rs]
-        out.append(_score(lang, cat, "untranslated_rate", float(np.mean(untranslated)), len(rs), None, None, False,
-                          sig, higher_is_better=False))
+        out.append(_score(card, lang, cat, "chrf_pp", mean, len(rs), lo, hi, sig))
+        untranslated = score_row(lang, cat, metric_of(card, "untranslated_rate"),
+                                 [float(r["details"]["untranslated"]) for r in rs], False, {"signature": sig})
+        out.append(untranslated)
     return out
 
 
@@ -97,6 +97,8 @@ def _mean_of_directions(by_dir: dict[str, list[dict]], iterations: int = 1000, s
     return point, float(lo) / 100, float(hi) / 100
 
 
-def _score(lang, cat, metric, value, n, lo, hi, primary, sig, higher_is_better=True) -> dict:
-    return {"language": lang, "category": cat, "metric": metric, "value": value, "n_items": n, "ci_low": lo,
-            "ci_high": hi, "primary": primary, "details": {"signature": sig}, "higher_is_better": higher_is_better}
+def _score(card, lang, cat, metric, value, n, lo, hi, sig) -> Score:
+    """A corpus chrF++ figure; the card's metric is primary."""
+    m = metric_of(card, metric)
+    return Score(language=lang, category=cat, metric=metric, value=value, n_items=n, ci_low=lo, ci_high=hi,
+                 primary=metric == card.metric, higher_is_better=m.higher_is_better, details={"signature": sig})

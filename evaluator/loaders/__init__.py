@@ -1,33 +1,34 @@
-"""Dataset loaders: one function per file format, each returning a list of Items per language.
+"""Dataset loaders: one module per published layout, each returning a list of Items per language.
 
 A loader has the signature ``load(card, language, folder) -> list[Item]``, where ``folder`` holds
 the dataset files in their published layout (inside this repository for the starter suite, a
-user-supplied folder, or a pinned Hub snapshot).
+user-supplied folder, or a pinned Hub snapshot). Each module of this package names its loaders in a
+module-level ``LOADERS`` dict (name -> function); a card's ``source.loader`` is one of those names.
+Adding a loader is adding its module: nothing else lists them.
 """
 
 from __future__ import annotations
 
-from . import belebele, flores, global_mmlu, ifeval, mgsm, multi_if, multiloko, starter, xcopa
+import importlib
+import pkgutil
+from functools import lru_cache
 
-LOADERS = {
-    "belebele": belebele.load,
-    "global_mmlu": global_mmlu.load,
-    "xcopa": xcopa.load,
-    "mgsm": mgsm.load,
-    "multiloko": multiloko.load,
-    "flores_translation": flores.load_translation,
-    "flores_parallel": flores.load_parallel,
-    "ifeval": ifeval.load,
-    "multi_if": multi_if.load,
-    "starter_mc": starter.load_mc,
-    "starter_qa": starter.load_qa,
-    "starter_translate": starter.load_translate,
-    "starter_instruct": starter.load_instruct,
-    "starter_parallel": starter.load_parallel,
-}
+
+@lru_cache(maxsize=1)
+def all_loaders() -> dict:
+    """Loader name -> function, over every module of this package (helpers declare none)."""
+    found: dict = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for name, load in getattr(module, "LOADERS", {}).items():
+            if name in found:
+                raise ValueError(f"loader {name!r} is declared twice ({found[name].__module__}, {module.__name__})")
+            found[name] = load
+    return found
 
 
 def get_loader(name: str):
-    if name not in LOADERS:
+    loaders = all_loaders()
+    if name not in loaders:
         raise KeyError(f"no dataset loader named {name!r}")
-    return LOADERS[name]
+    return loaders[name]

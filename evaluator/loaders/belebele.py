@@ -31,3 +31,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
             meta={"passage_id": r.get("link", "")},
         ))
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"belebele": load}

@@ -40,3 +40,7 @@ def load_parallel(card, language: str, folder: Path) -> list[Item]:
     rows = _sentences(card, language, folder)
     ids = sorted(rows, key=lambda s: int(s) if s.isdigit() else s)[: card.options.get("sentences", 100)]
     return [Item(item_id=sid, language=language, fields={"text": rows[sid]["text"]}, gold=sid) for sid in ids]
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"flores_translation": load_translation, "flores_parallel": load_parallel}

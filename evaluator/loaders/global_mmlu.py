@@ -35,3 +35,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
             meta={"also_categories": [f"subject:{subject_cat}"] if subject_cat else [], "subject": r.get("subject")},
         ))
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"global_mmlu": load}

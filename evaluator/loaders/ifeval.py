@@ -21,3 +21,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
         items.append(Item(item_id=str(r["key"]), language=language, category=group,
                           turns=[{"prompt": r["prompt"], "instruction_id_list": ids, "kwargs": kwargs}]))
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"ifeval": load}

@@ -85,3 +85,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
                               fields={"question": question}, gold=[_answer_number(answer, f"{path}:{n}")],
                               meta=meta))
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"mgsm": load}

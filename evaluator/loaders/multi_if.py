@@ -41,3 +41,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
             if turns:
                 items.append(Item(item_id=row["key"], language=language, category="", turns=turns))
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"multi_if": load}

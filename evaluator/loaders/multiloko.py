@@ -41,3 +41,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
                 items += _items(translated, language, "english_translation", ":en", "english")
                 break
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"multiloko": load}

@@ -76,3 +76,8 @@ def load_parallel(card, language: str, folder: Path) -> list[Item]:
         Item(item_id=r["id"], language=language, fields={"text": r["text"]}, gold=r["id"])
         for r in read_jsonl(_file(folder, language))
     ]
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"starter_mc": load_mc, "starter_qa": load_qa, "starter_translate": load_translate,
+           "starter_instruct": load_instruct, "starter_parallel": load_parallel}

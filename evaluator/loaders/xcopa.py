@@ -35,3 +35,7 @@ def load(card, language: str, folder: Path) -> list[Item]:
             meta={"changed": bool(r.get("changed", False))},
         ))
     return items
+
+
+# The loader names cards use (``source.loader``), found by evaluator.loaders.
+LOADERS = {"xcopa": load}
