@@ -51,13 +51,13 @@ from .reported import reported_models, reported_scores
 
 log = logging.getLogger("polyglot.store")
 ENTRY = "model, revision, precision, source"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # Per (entry, task) from the cells table: mean over languages, its standard error, coverage, gap.
 CELL_AGGREGATE = """SELECT entry_id, task_id, avg(value) AS score, sqrt(sum(se * se)) / count(*) AS se,
                            count(*) AS n_languages, CASE WHEN count(*) > 1 THEN max(value) - min(value) END AS gap,
                            sum(n_items) AS n_items, max(created_at) AS date"""
 RUN_COLUMNS = ["run_id", "folder", "model", "revision", "precision", "dtype", "suite", "suite_version",
-               "engine_version", "started_at", "finished_at", "device", "info"]
+               "engine_version", "started_at", "finished_at", "device", "info", "source", "tasks", "skipped"]
 PROBLEM_COLUMNS = ["run", "file", "reason", "effect", "since"]
 
 
@@ -355,7 +355,11 @@ class ResultStore:
         rows = [{"run_id": i.run_id, "folder": r.folder, "model": i.model, "revision": i.revision,
                  "precision": i.precision, "dtype": i.dtype, "suite": i.suite, "suite_version": i.suite_version,
                  "engine_version": i.engine_version, "started_at": i.started_at, "finished_at": i.finished_at,
-                 "device": i.device, "info": json.dumps(i.raw, default=str)} for r, i in runs]
+                 "device": i.device, "info": json.dumps(i.raw, default=str),
+                 # What the leaderboard reads of every run, kept apart from the (large) provenance: parsing
+                 # all of run.json again on each refresh cost seconds at a thousand runs.
+                 "source": i.source, "tasks": json.dumps(list(i.tasks)),
+                 "skipped": json.dumps(i.skipped_tasks, default=str)} for r, i in runs]
         self._register("runs_new", pd.DataFrame(rows, columns=RUN_COLUMNS), "INSERT INTO runs SELECT * FROM runs_new")
         self._register("samples_new", samples, "INSERT INTO sample_files SELECT * FROM samples_new")
         self._register("loaded_new", pd.DataFrame([(r.name, r.folder, r.signature) for r, _ in runs],
@@ -411,19 +415,14 @@ class ResultStore:
 
     def _latest_runs(self) -> set[tuple[str, str]]:
         """(run, task) pairs that count: for each model entry (source included) and task, the most recent run."""
-        runs = self._wquery("SELECT run_id, model, revision, precision, finished_at, info FROM runs")
-        rows = []
-        for r in runs.itertuples():
-            info = RunInfo.parse(r.info, default_run_id=r.run_id)
-            # An imported run never replaces an evaluated one of the same model (nor the other way round).
-            for task in info.tasks:
-                rows.append((r.run_id, r.model, r.revision, r.precision, info.source, r.finished_at or "", task))
-        if not rows:
-            return set()
-        df = pd.DataFrame(rows, columns=["run_id", "model", "revision", "precision", "source", "finished_at", "task"])
-        df = df.sort_values(["finished_at", "run_id"]).drop_duplicates(
-            ["model", "revision", "precision", "source", "task"], keep="last")
-        return set(zip(df["run_id"], df["task"]))
+        # An imported run never replaces an evaluated one of the same model (nor the other way round):
+        # the source is part of the entry.
+        rows = self._wquery("""SELECT run_id, task FROM (
+                                   SELECT run_id, model, revision, precision, source, coalesce(finished_at, '') AS done,
+                                          unnest(from_json(tasks, '["VARCHAR"]')) AS task FROM runs)
+                               QUALIFY row_number() OVER (PARTITION BY model, revision, precision, source, task
+                                                          ORDER BY done DESC, run_id DESC) = 1""")
+        return set(zip(rows["run_id"], rows["task"]))
 
     def _rebuild_summaries(self) -> None:
         con = self._con

@@ -191,15 +191,14 @@ def skipped_tasks(store) -> dict:
     """(model, revision, precision, source) -> {task: why} over the entry's runs (a later run that
     evaluated a task clears its skip)."""
     def compute():
-        runs = store.query("SELECT model, revision, precision, finished_at, info FROM runs ORDER BY finished_at")
+        runs = store.query("SELECT model, revision, precision, tasks, skipped FROM runs ORDER BY finished_at")
         out: dict = {}
         for r in runs.itertuples():
-            info = json.loads(r.info or "{}")
             key = (r.model, r.revision, r.precision, "evaluated")
             d = out.setdefault(key, {})
-            for t in info.get("tasks") or {}:
+            for t in json.loads(r.tasks or "[]"):
                 d.pop(t, None)
-            d.update(info.get("skipped_tasks") or {})
+            d.update(json.loads(r.skipped or "{}"))
         return out
 
     return store.cached(("skipped_tasks",), compute)
