@@ -255,10 +255,15 @@ class ResultStore:
             loaded.update({r.name: r.signature for r, _ in runs})
             self._loaded = loaded
             self._set_problems(problems)
-            con.execute("CHECKPOINT")
             with self._cache_lock:
                 self.version += 1
                 self._cache.clear()
+            try:
+                con.execute("CHECKPOINT")
+            except duckdb.TransactionException:
+                # Another cursor's write transaction is open: the write-ahead log is folded in at the next
+                # refresh or by DuckDB itself; nothing is lost, and the new runs are already shown.
+                log.debug("checkpoint deferred: a transaction is active")
         return True
 
     def _read_run_infos(self, candidates: list[RunFolder], keep_existing: bool):

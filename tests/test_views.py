@@ -234,6 +234,25 @@ def test_url_state_round_trips():
     assert from_query("")[0] == V.Filters()
 
 
+def test_a_refresh_while_another_cursor_writes_still_shows_the_new_run(tmp_path):
+    """DuckDB cannot checkpoint while another transaction writes; the refresh still lands and the views'
+    cache is cleared (the checkpoint waits for the next refresh)."""
+    created = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    s = ResultStore(tmp_path, include_reported=False)
+    try:
+        assert V.leaderboard(s).empty
+        reader = s._con.cursor()
+        reader.execute("BEGIN TRANSACTION")
+        reader.execute("CREATE TABLE busy AS SELECT 1 AS x")
+        _write(tmp_path / "results", "org/E", {"t1": {"eng_Latn": 0.5}}, created)
+        assert s.refresh() is True
+        assert V.leaderboard(s)["model"].tolist() == ["org/E"]
+        reader.execute("ROLLBACK")
+        reader.close()
+    finally:
+        s.close()
+
+
 def test_new_results_appear_after_refresh_without_restart(tmp_path):
     created = datetime(2026, 11, 2, tzinfo=timezone.utc)
     s = ResultStore(tmp_path, include_reported=False, persistent=False)
