@@ -75,10 +75,6 @@ def of_filters(view) -> View:
     return lambda store, s: view(store, s.filters)
 
 
-def _without_models(view) -> View:
-    return lambda store, s: view(store, replace(s.filters, models=()))
-
-
 def _compare(store, s: Selection) -> pd.DataFrame:
     return views.compare(store, s.model_a or "", s.model_b or "", s.filters)
 
@@ -103,7 +99,7 @@ PANELS: tuple[Panel, ...] = (
                label="Heatmap", elem_id="language-heatmap"),
         Output(of_filters(views.per_language), lambda rows, s: figures.language_bars(rows, chance_of(s.filters.tasks)),
                label="Bars with 95% intervals"),
-        Output(_without_models(views.language_difficulty), lambda rows, s: figures.difficulty_chart(rows),
+        Output(of_filters(views.language_difficulty), lambda rows, s: figures.difficulty_chart(rows),
                label="Languages ranked by difficulty"),
         Output(of_filters(views.per_language), percent=("score", "ci_low", "ci_high"), label="Per-language scores (%)"),
         Download("per_language", of_filters(views.per_language), elem_id="download-per-language"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 
 import gradio as gr
 import pandas as pd
 
+from . import views
 from .formatting import escape_markdown, seconds_to_text
 
 COLUMNS = ["status", "model", "precision", "commit", "progress", "ETA", "runs on", "submitted", "started",
@@ -31,19 +31,6 @@ def runs_on(r) -> str:
     if not r.node:
         return ""
     return f"{r.node} · GPUs {r.gpu_ids}" if r.gpu_ids else f"{r.node} · CPU"
-
-
-def skipped_of_runs(store, run_ids) -> dict[str, dict]:
-    """run id -> {"tasks": n evaluated, "skipped": {task: why}} from the runs' provenance."""
-    ids = [i for i in run_ids if i]
-    if store is None or not ids:
-        return {}
-    runs = store.query("SELECT run_id, info FROM runs WHERE run_id IN (SELECT unnest(?))", [ids])
-    out = {}
-    for run_id, info in runs.itertuples(index=False):
-        d = json.loads(info or "{}")
-        out[run_id] = {"tasks": len(d.get("tasks") or {}), "skipped": d.get("skipped_tasks") or {}}
-    return out
 
 
 def eta_now(r, now: float) -> float | None:
@@ -85,7 +72,7 @@ def queue_rows(queue, store=None, now: float | None = None) -> list[dict]:
     now = time.time() if now is None else now
     rows = []
     requests = queue.list()
-    runs = skipped_of_runs(store, [r.run_id for r in requests if r.status == "FINISHED"])
+    runs = views.skipped_of_runs(store, [r.run_id for r in requests if r.status == "FINISHED"])
     for r in requests:
         status, skipped = status_text(r.status, runs.get(r.run_id))
         progress = f"{r.done}/{r.total}" if r.total else ""
@@ -130,7 +117,7 @@ def build(ctx) -> dict:
             r = ctx.queue.get(str(df.iloc[row]["request"]))
             if r is None:
                 return ""
-            status, skipped = status_text(r.status, skipped_of_runs(ctx.store, [r.run_id]).get(r.run_id))
+            status, skipped = status_text(r.status, views.skipped_of_runs(ctx.store, [r.run_id]).get(r.run_id))
             times = " · ".join(f"{name} {datetime.fromtimestamp(ts, timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
                                for name, ts in (("submitted", r.submitted_at), ("started", r.started_at),
                                                 ("finished", r.finished_at)) if ts)

@@ -16,9 +16,6 @@ from .api_args import endpoint
 from .downloads import FORMATS, Query
 from .downloads_ui import download_file
 
-SAMPLE_EXPORT_COLUMNS = ("run_id, model, revision, precision, task, task_version, language, category, item_id, turn, "
-                         "prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction, score, metric, "
-                         "truncated, details, created_at")
 # What a reader compares first (the answer expected, the answer given, its score) comes right after the item,
 # on the first screen of a phone too, and well before the long prompt.
 SHOWN_COLUMNS = ["item_id", "gold", "prediction", "score", "language", "category", "turn", "metric", "generation",
@@ -162,9 +159,8 @@ def build(ctx, models) -> dict:
         if left_out:
             gr.Warning("Left out, cannot be read: " + "; ".join(left_out))
 
-        # The columns of views.model_samples, written by DuckDB straight from the sample files.
-        rows = Query(store.export_cursor, f"SELECT {SAMPLE_EXPORT_COLUMNS} FROM read_parquet(?, union_by_name=true) "
-                                     "ORDER BY run_id, task, language, item_id, turn", (files,))
+        # The rows of views.model_samples, written by DuckDB straight from the sample files.
+        rows = Query(store.export_cursor, views.MODEL_SAMPLES_SQL, (files,))
         try:
             return download_file(ctx, "samples", (model_id,), fmt, lambda: rows, request)
         except duckdb.Error:

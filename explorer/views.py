@@ -305,7 +305,11 @@ def language_difficulty(store, f: Filters) -> pd.DataFrame:
     """Languages ranked by difficulty, hardest first: the mean score of the selected models on the (task,
     language) cells they share. A cell counts only when at least half of the models evaluated on that task
     (and at least two, where the selection has two) cover the language, so a language that only one
-    model was run on (a random tiny model, say) is not ranked on that model's score alone."""
+    model was run on (a random tiny model, say) is not ranked on that model's score alone. Without chosen
+    models, the ten best of the leaderboard, as in the other views (over a thousand models the cells
+    are millions of rows: seconds per filter change)."""
+    f = replace(f, models=_default_models(store, f))
+
     def compute():
         w, args = where(store, f, "s")
         cat = [] if f.category == ALL else [f.category]
@@ -787,11 +791,28 @@ def sample_problems(store, model: str) -> list[str]:
     return [reason for _, reason in store.sample_files(model)[1]]
 
 
+def skipped_of_runs(store, run_ids) -> dict[str, dict]:
+    """run id -> {"tasks": n evaluated, "skipped": {task: why}} from the runs' provenance."""
+    ids = [i for i in run_ids if i]
+    if store is None or not ids:
+        return {}
+    runs = store.query("SELECT run_id, tasks, skipped FROM runs WHERE run_id IN (SELECT unnest(?))", [ids])
+    return {run_id: {"tasks": len(json.loads(tasks or "[]")), "skipped": json.loads(skipped or "{}")}
+            for run_id, tasks, skipped in runs.itertuples(index=False)}
+
+
 def _run_tasks(store, run_id: str) -> set[str]:
     runs = store.query("SELECT info FROM runs WHERE run_id = ?", [run_id])
     if runs.empty:
         return set()
     return set(RunInfo.parse(runs["info"].iloc[0], default_run_id=run_id).tasks)
+
+
+# Every per-sample row of a list of sample files (the one parameter), as shown and downloaded.
+MODEL_SAMPLES_SQL = """SELECT run_id, model, revision, precision, task, task_version, language, category, item_id,
+                              turn, prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction,
+                              score, metric, truncated, details, created_at
+                       FROM read_parquet(?, union_by_name=true) ORDER BY run_id, task, language, item_id, turn"""
 
 
 def model_samples(store, model: str) -> pd.DataFrame:
@@ -801,13 +822,7 @@ def model_samples(store, model: str) -> pd.DataFrame:
     if not files:
         return pd.DataFrame()
     try:
-        return store.query(
-            """SELECT run_id, model, revision, precision, task, task_version, language, category, item_id, turn,
-                      prompt, choices, choice_loglik, choice_n_tokens, generation, gold, prediction, score, metric,
-                      truncated, details, created_at
-               FROM read_parquet(?, union_by_name=true) ORDER BY run_id, task, language, item_id, turn""",
-            [files],
-        )
+        return store.query(MODEL_SAMPLES_SQL, [files])
     except duckdb.Error:
         raise SamplesUnavailable(f"The per-sample rows of {model} cannot be read (a file is damaged).") from None
 
