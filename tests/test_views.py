@@ -405,3 +405,42 @@ def test_every_explorer_panel_shows_its_views(store):
             else:
                 assert show(store, item, s) is not None, (panel.id, item.label)
     assert "mother_tongue_effect" in V.parity(store, V.Filters()).columns  # declared by the MultiLoKo card
+
+
+def test_a_restart_with_the_same_release_keeps_its_summaries_and_a_new_release_rebuilds(tmp_path, monkeypatch):
+    """Rebuilding the summaries over every loaded score takes seconds at scale: a restart does it only
+    when the shipped figures (or the language table) changed, or runs did."""
+    import dataclasses
+
+    import pandas as pd
+
+    import explorer.store as store_module
+
+    _write(tmp_path / "results", "org/E", {"t1": {"eng_Latn": 0.5}}, datetime(2026, 11, 2, tzinfo=timezone.utc))
+    first = ResultStore(tmp_path)
+    board = V.leaderboard(first)
+    first.close()
+
+    rebuilds = []
+    original = ResultStore._rebuild_summaries
+    monkeypatch.setattr(ResultStore, "_rebuild_summaries", lambda self: (rebuilds.append(1), original(self))[1])
+    again = ResultStore(tmp_path)
+    try:
+        assert rebuilds == []
+        pd.testing.assert_frame_equal(V.leaderboard(again), board)
+    finally:
+        again.close()
+
+    shipped = store_module.reported_scores()
+    changed = [dataclasses.replace(r, value=0.123) if i == 0 else r for i, r in enumerate(shipped)]
+    monkeypatch.setattr(store_module, "reported_scores", lambda: changed)
+    release = ResultStore(tmp_path)
+    try:
+        assert rebuilds  # a new release's figures: summaries rebuilt
+        got = release.query("SELECT value FROM scores WHERE source = 'reported' AND model = ? AND task = ? "
+                             "AND language = ? AND category = ? AND metric = ?",
+                             [changed[0].model, changed[0].task, changed[0].language, changed[0].category,
+                              changed[0].metric])
+        assert got["value"].tolist() == [0.123]
+    finally:
+        release.close()
