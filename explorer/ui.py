@@ -35,10 +35,18 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
         ex_update, ex_inputs, ex_outputs = ex["refresh"]
         # Only what the user changes recomputes the views: values a shared link sets, or a widget first
         # drawn when "More filters" opens, do not.
+        # Only the tab on screen recomputes (the other one does when it is opened): at a thousand models the
+        # Explorer's charts, computed behind the leaderboard, doubled the wait for the table.
+        def leaderboard_if_shown(tab_id, *values):
+            return lb_refresh(*values) if tab_id == lb["tab"].id else [gr.skip()] * len(lb_outputs)
+
+        def explorer_if_shown(tab_id, *values):
+            return ex_update(*values) if tab_id == ex["tab"].id else [gr.skip()] * len(ex_outputs)
+
         for comp in bar.inputs:
             event = comp.submit if isinstance(comp, gr.Textbox) else comp.input
-            event(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
-            event(ex_update, ex_inputs, ex_outputs, api_visibility="private")
+            event(leaderboard_if_shown, [shown_tab, *lb_inputs], lb_outputs, api_visibility="private")
+            event(explorer_if_shown, [shown_tab, *ex_inputs], ex_outputs, api_visibility="private")
         lb["tab"].select(lb_refresh, lb_inputs, lb_outputs, api_visibility="private")
         ex["tab"].select(ex_update, ex_inputs, ex_outputs, api_visibility="private")
 
@@ -64,9 +72,6 @@ def build_ui(ctx: AppContext) -> gr.Blocks:
             tab = [gr.Tabs(selected=page.tab), gr.update(visible=page.tab in FILTERED_TABS), page.tab] \
                 if page.tab in tab_ids.values() else [gr.skip()] * 3
             return filter_bar.updates_for(ctx.store, f) + lb_load(extra) + list(ex_load(f, page)) + tab
-
-        def explorer_if_shown(tab_id, *values):
-            return ex_update(*values) if tab_id == ex["tab"].id else [gr.skip()] * len(ex_outputs)
 
         loaded = demo.load(on_load, None, bar.inputs + lb_load_outputs + ex_load_outputs + [tabs, bar.column, shown_tab],
                            api_visibility="private")
